@@ -1,0 +1,104 @@
+"""`allycap check`: validate and solve each case, judge it against its thresholds, report for CI."""
+
+from __future__ import annotations
+
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+
+@dataclass
+class CheckOutcome:
+    name: str
+    verdict: str  # pass, fail, invalid
+    detail: str
+    exit_code: int
+    seconds: float
+    status: str = ""
+    unmet_share: float | None = None
+    objective: float | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def run_checks(
+    input: Path,
+    cases: list[Path | None],
+    max_unmet: float | None = None,
+    time_limit: float | None = None,
+) -> list[CheckOutcome]:
+    from allycap.errors import InputError
+    from allycap.run import run
+
+    outcomes = []
+    for case in cases:
+        name = "base" if case is None else Path(case).stem
+        started = time.perf_counter()
+        try:
+            r = run(input, [case] if case is not None else None, time_limit=time_limit)
+        except InputError as exc:
+            detail = "; ".join(i.format() for i in exc.issues[:5])
+            if len(exc.issues) > 5:
+                detail += f"; and {len(exc.issues) - 5} more"
+            outcomes.append(CheckOutcome(name, "invalid", detail, 2, time.perf_counter() - started))
+            continue
+        elapsed = time.perf_counter() - started
+        res, expect = r.results, r.inputs.check
+        threshold = expect.max_unmet_share if max_unmet is None else max_unmet
+        unmet = res.summary.get("unmet_share") if res.objective is not None else None
+        if expect.expect == "infeasible":
+            ok = res.status == "infeasible"
+            detail = f"expected infeasible; solver says {res.status}"
+        elif res.status != "optimal":
+            ok, detail = False, f"{res.status}: {res.message}"
+        elif unmet is not None and unmet > threshold + 1e-9:
+            ok = False
+            detail = f"unmet demand {unmet:.4%} of demand exceeds the threshold {threshold:.4%}"
+        else:
+            ok = True
+            detail = (
+                f"optimal, cost {res.objective:,.1f} M$, unmet {unmet:.4%} "
+                f"(threshold {threshold:.4%})"
+            )
+        if r.warnings:
+            detail += f"; {len(r.warnings)} network warning(s)"
+        outcomes.append(
+            CheckOutcome(
+                name,
+                "pass" if ok else "fail",
+                detail,
+                0 if ok else 1,
+                elapsed,
+                res.status,
+                unmet,
+                res.objective,
+            )
+        )
+    return outcomes
+
+
+def write_junit(path: Path, outcomes: list[CheckOutcome]) -> None:
+    suite = ET.Element(
+        "testsuite",
+        name="allycap check",
+        tests=str(len(outcomes)),
+        failures=str(sum(o.verdict == "fail" for o in outcomes)),
+        errors=str(sum(o.verdict == "invalid" for o in outcomes)),
+        time=f"{sum(o.seconds for o in outcomes):.3f}",
+    )
+    for o in outcomes:
+        case = ET.SubElement(
+            suite, "testcase", classname="allycap.scenarios", name=o.name, time=f"{o.seconds:.3f}"
+        )
+        if o.verdict == "fail":
+            ET.SubElement(case, "failure", message=o.detail).text = o.detail
+        elif o.verdict == "invalid":
+            ET.SubElement(case, "error", message="invalid input").text = o.detail
+        else:
+            ET.SubElement(case, "system-out").text = o.detail
+    tree = ET.ElementTree(ET.Element("testsuites"))
+    tree.getroot().append(suite)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    tree.write(path, encoding="utf-8", xml_declaration=True)

@@ -1,0 +1,533 @@
+"""Prepare stage: validated `Inputs` -> `ModelData`, the plain tables and sparse index sets the
+formulation reads. Nothing here knows about Pyomo; nothing in `formulation/` reads `Inputs`.
+
+Year maps are interpolated linearly between their points and held flat outside them. Index sets
+hold only combinations that can carry a value (no dense region x region x commodity grids).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from allycap.inputs.schema import Inputs
+
+CLEAN, OTHER = "clean", "other"
+TAGS = (CLEAN, OTHER)
+
+
+def interpolate(
+    value: float | dict[int, float] | None, years: list[int], default: float = 0.0
+) -> dict[int, float]:
+    """A scalar holds for every year; a map is linear between points and flat outside them."""
+    if value is None:
+        return dict.fromkeys(years, default)
+    if not isinstance(value, dict):
+        return dict.fromkeys(years, float(value))
+    points = sorted(value.items())
+    xs = [p[0] for p in points]
+    out = {}
+    for y in years:
+        i = bisect.bisect_left(xs, y)
+        if i < len(xs) and xs[i] == y:
+            out[y] = points[i][1]
+        elif i == 0:
+            out[y] = points[0][1]
+        elif i == len(xs):
+            out[y] = points[-1][1]
+        else:
+            (x0, v0), (x1, v1) = points[i - 1], points[i]
+            out[y] = v0 + (v1 - v0) * (y - x0) / (x1 - x0)
+    return out
+
+
+def capital_recovery_factor(rate: float, lifetime: int) -> float:
+    """Annual payment per unit of capital over `lifetime` years at `rate` (1/n when rate is 0)."""
+    if rate == 0:
+        return 1.0 / lifetime
+    return rate / (1.0 - (1.0 + rate) ** -lifetime)
+
+
+@dataclass
+class Vintages:
+    """New capacity of one facility: which decision years exist and when each is online."""
+
+    decisions: list[int]
+    online: dict[int, list[int]]  # model year -> decision years online then
+    added: dict[int, list[int]]  # model year -> decisions that came online since the last year
+    removed: dict[int, list[int]]  # model year -> decisions retired since the last year
+
+
+@dataclass
+class CleanShareRow:
+    rule: str
+    regions: tuple[str, ...]
+    commodity: str
+    year: int
+    share: float
+
+
+@dataclass
+class OriginShareRow:
+    rule: str
+    regions: tuple[str, ...]
+    commodity: str
+    year: int
+    origin: str
+    share: float
+
+
+@dataclass
+class ExportControlRow:
+    control: str
+    commodity: str
+    year: int
+    limit: float
+    lanes: list[tuple[str, str, str]]
+
+
+@dataclass
+class Agreement:
+    id: str
+    host: str
+    commodity: str
+    facilities: list[str]
+    years: list[int]
+    min_share: dict[str, float]
+    cofinance: dict[str, float]
+    max_market_share: float
+
+
+@dataclass
+class BudgetLimit:
+    id: str
+    pay_share: dict[str, float]  # facility -> share of its capex counted against this budget
+    per_year: dict[int, float] | None
+    total: float | None
+
+
+@dataclass
+class StockpileData:
+    id: str
+    region: str
+    commodity: str
+    cover: dict[int, float]
+    min_level: dict[int, float]
+    initial: dict[str, float]  # tag -> tonnes before the first year
+    holding_cost: float
+
+
+@dataclass
+class ModelData:
+    """Everything the formulation needs, as plain Python and pandas objects."""
+
+    inputs: Inputs
+    years: list[int]
+    step: int
+    discount: dict[int, float]  # (1 + r)^-(y - start)
+    weight: dict[int, float]  # step * discount: present-value weight of one year's flows
+    regions: list[str]
+    bloc: dict[str, str]
+    restricted: set[str]
+    facilities: pd.DataFrame
+    outputs: dict[str, dict[str, float]]  # facility -> commodity -> t per t of main output
+    inputs_per_unit: dict[str, dict[str, float]]  # facility -> commodity -> t per t
+    existing: dict[tuple[str, int], float]
+    availability: dict[tuple[str, int], float]
+    variable_cost: dict[tuple[str, int], float]
+    vintages: dict[str, Vintages]
+    annualized_capex: dict[str, float]  # facility -> M$ per t/yr per year online
+    prod_index: list[tuple[str, int, str]]
+    lanes: list[tuple[str, str, str]]
+    ship_index: list[tuple[str, str, str, int, str]]
+    transport_cost: dict[tuple[str, str, str, int], float]
+    tariff_cost: dict[tuple[str, str, str, int], float]
+    demand: dict[tuple[str, str, int], float]
+    deliver_index: list[tuple[str, str, int, str]]
+    unmet_penalty: dict[str, float]
+    retag_index: list[tuple[str, str, int]]
+    stockpiles: dict[tuple[str, str], StockpileData]
+    stock_index: list[tuple[str, str, int, str]]
+    balance_index: list[tuple[str, str, int, str]]
+    clean_share_rows: list[CleanShareRow]
+    origin_share_rows: list[OriginShareRow]
+    export_control_rows: list[ExportControlRow]
+    agreements: dict[str, Agreement]
+    budgets: dict[str, BudgetLimit]
+    strict: bool
+    retag_cost: float
+    notes: list[str] = field(default_factory=list)
+
+    def tags(self, region: str) -> tuple[str, ...]:
+        return (OTHER,) if region in self.restricted else TAGS
+
+    def previous_year(self, year: int) -> int | None:
+        i = self.years.index(year)
+        return self.years[i - 1] if i else None
+
+
+def _select(items: list[str] | None, inp: Inputs) -> list[str]:
+    """Expand a selector (region ids and bloc names) to region ids, in input order."""
+    if items is None:
+        return list(inp.regions)
+    wanted = set(items)
+    return [r for r, reg in inp.regions.items() if r in wanted or reg.bloc in wanted]
+
+
+def _active(year: int, start: int | None, end: int | None) -> bool:
+    return (start is None or year >= start) and (end is None or year <= end)
+
+
+def prepare(inp: Inputs, strict: bool | None = None) -> ModelData:
+    """Turn validated inputs into tables and sparse index sets."""
+    h = inp.horizon
+    years = list(range(h.start, h.end + 1, h.step))
+    rate = inp.discount_rate
+    discount = {y: (1.0 + rate) ** -(y - h.start) for y in years}
+    weight = {y: h.step * discount[y] for y in years}
+    regions = list(inp.regions)
+    bloc = {r: reg.bloc for r, reg in inp.regions.items()}
+    if inp.restricted_origins is None:
+        restricted = {r for r in regions if bloc[r] == "restricted"}
+    else:
+        restricted = set(_select(inp.restricted_origins, inp))
+
+    rows = []
+    outputs: dict[str, dict[str, float]] = {}
+    per_unit: dict[str, dict[str, float]] = {}
+    existing, availability, variable_cost = {}, {}, {}
+    vintages: dict[str, Vintages] = {}
+    annualized: dict[str, float] = {}
+    prod_index = []
+    for fid, f in inp.facilities.items():
+        proc = inp.processes[f.process]
+        ins = {**proc.inputs, **(f.inputs or {})}
+        cos = {**proc.coproducts, **(f.coproducts or {})}
+        per_unit[fid] = {c: a for c, a in ins.items() if a > 0}
+        outputs[fid] = {proc.output: 1.0, **{c: a for c, a in cos.items() if a > 0}}
+        for y, v in interpolate(f.existing, years).items():
+            existing[fid, y] = v
+        for y, v in interpolate(f.availability, years, 1.0).items():
+            availability[fid, y] = v
+        for y, v in interpolate(f.variable_cost, years).items():
+            variable_cost[fid, y] = v
+        e = f.expansion
+        if e is not None:
+            vint = _vintages(e.lead_time, e.lifetime, e.earliest, years, h.end)
+            if vint.decisions and (e.max is None or e.max > 0):
+                vintages[fid] = vint
+                annualized[fid] = e.capex * capital_recovery_factor(rate, e.lifetime)
+        rows.append(
+            {
+                "facility": fid,
+                "name": f.name or fid,
+                "region": f.region,
+                "process": f.process,
+                "stage": proc.stage,
+                "output": proc.output,
+                "status": f.status or "",
+                "fixed_om": f.fixed_om,
+                "resource": f.resource,
+                "capex": e.capex if e else None,
+                "lead_time": e.lead_time if e else None,
+                "lifetime": e.lifetime if e else None,
+                "max_new": e.max if e else None,
+                "ramp": e.ramp if e else None,
+            }
+        )
+        can_run = fid in vintages or any(existing[fid, y] > 0 for y in years)
+        if not can_run:
+            continue
+        if f.region in restricted:
+            tags = (OTHER,)
+        elif not per_unit[fid]:
+            tags = (CLEAN,)  # a source outside restricted origins makes clean material only
+        else:
+            tags = TAGS
+        for y in years:
+            if fid in vintages or existing[fid, y] > 0:
+                prod_index.extend((fid, y, k) for k in tags)
+    facilities = (
+        pd.DataFrame(rows).set_index("facility")
+        if rows
+        else pd.DataFrame(columns=["facility", "region", "process", "stage", "output"]).set_index(
+            "facility"
+        )
+    )
+
+    running = {fid for fid, _, _ in prod_index}
+    makes: dict[str, set[str]] = defaultdict(set)  # commodity -> regions that make it
+    uses: dict[str, set[str]] = defaultdict(set)
+    for fid in running:
+        r = inp.facilities[fid].region
+        for c in outputs[fid]:
+            makes[c].add(r)
+        for c in per_unit[fid]:
+            uses[c].add(r)
+    demand: dict[tuple[str, str, int], float] = {}
+    for r, by_c in inp.demand.items():
+        for c, values in by_c.items():
+            uses[c].add(r)
+            for y, v in interpolate(values, years).items():
+                demand[r, c, y] = v
+    stockpiles: dict[tuple[str, str], StockpileData] = {}
+    for kid, k in inp.stockpiles.items():
+        clean_share = 0.0 if k.region in restricted else k.initial_clean_share
+        stockpiles[k.region, k.commodity] = StockpileData(
+            id=kid,
+            region=k.region,
+            commodity=k.commodity,
+            cover=interpolate(k.cover, years),
+            min_level=interpolate(k.min_level, years),
+            initial={CLEAN: k.initial * clean_share, OTHER: k.initial * (1 - clean_share)},
+            holding_cost=k.holding_cost,
+        )
+        makes[k.commodity].add(k.region)
+        uses[k.commodity].add(k.region)
+
+    lanes, transport, tariff = _lanes(inp, years, makes, uses)
+    ship_index = []
+    for c, o, d in lanes:
+        tags = TAGS if o not in restricted and d not in restricted else (OTHER,)
+        for y in years:
+            ship_index.extend((c, o, d, y, k) for k in tags)
+
+    deliver_index = []
+    bloc_tags = {r: ((OTHER,) if r in restricted else TAGS) for r in regions}
+    for r, c, y in demand:
+        deliver_index.extend((r, c, y, k) for k in bloc_tags[r])
+    penalty = {
+        c: (com.unmet_penalty if com.unmet_penalty is not None else inp.options.unmet_penalty)
+        for c, com in inp.commodities.items()
+    }
+    stock_index = [(r, c, y, k) for (r, c) in stockpiles for y in years for k in bloc_tags[r]]
+
+    present: set[tuple[str, str]] = set()
+    for c, rs in makes.items():
+        present.update((r, c) for r in rs)
+    for c, rs in uses.items():
+        present.update((r, c) for r in rs)
+    balance_index = [
+        (r, c, y, k) for (r, c) in sorted(present) for y in years for k in bloc_tags[r]
+    ]
+    retag_index = [(r, c, y) for (r, c) in sorted(present) if r not in restricted for y in years]
+
+    clean_rows, origin_rows = _independence(inp, years)
+    controls = _export_controls(inp, years, lanes)
+    agreements = _agreements(inp, years)
+    budgets = _budgets(inp, years, agreements)
+
+    return ModelData(
+        inputs=inp,
+        years=years,
+        step=h.step,
+        discount=discount,
+        weight=weight,
+        regions=regions,
+        bloc=bloc,
+        restricted=restricted,
+        facilities=facilities,
+        outputs=outputs,
+        inputs_per_unit=per_unit,
+        existing=existing,
+        availability=availability,
+        variable_cost=variable_cost,
+        vintages=vintages,
+        annualized_capex=annualized,
+        prod_index=prod_index,
+        lanes=lanes,
+        ship_index=ship_index,
+        transport_cost=transport,
+        tariff_cost=tariff,
+        demand=demand,
+        deliver_index=deliver_index,
+        unmet_penalty=penalty,
+        retag_index=retag_index,
+        stockpiles=stockpiles,
+        stock_index=stock_index,
+        balance_index=balance_index,
+        clean_share_rows=clean_rows,
+        origin_share_rows=origin_rows,
+        export_control_rows=controls,
+        agreements=agreements,
+        budgets=budgets,
+        strict=inp.options.strict if strict is None else strict,
+        retag_cost=inp.options.retag_cost,
+    )
+
+
+def _vintages(lead: int, life: int, earliest: int | None, years: list[int], end: int) -> Vintages:
+    decisions = [v for v in years if v + lead <= end and (earliest is None or v + lead >= earliest)]
+    online = {y: [v for v in decisions if v + lead <= y < v + lead + life] for y in years}
+    added, removed = {}, {}
+    previous: set[int] = set()
+    for y in years:
+        now = set(online[y])
+        added[y] = sorted(now - previous)
+        removed[y] = sorted(previous - now)
+        previous = now
+    return Vintages(decisions, online, added, removed)
+
+
+def _lanes(inp: Inputs, years: list[int], makes, uses):
+    """Lanes run from a region that makes (or stocks) a tradable commodity to one that uses it.
+
+    Re-export of imported material is not modelled: a lane leaves only a region that makes or
+    stocks the commodity. Routes apply in order, later ones winning; tariffs on a lane add up.
+    """
+    trade = inp.trade
+    routes = [
+        (
+            set(_select(r.origins, inp)),
+            set(_select(r.destinations, inp)),
+            set(r.commodities) if r.commodities else None,
+            r,
+        )
+        for r in trade.routes.values()
+    ]
+    tariffs = [
+        (
+            set(_select(t.origins, inp)),
+            set(_select(t.destinations, inp)),
+            set(t.commodities) if t.commodities else None,
+            interpolate(t.ad_valorem, years),
+            interpolate(t.per_tonne, years),
+        )
+        for t in trade.tariffs.values()
+    ]
+    prices = {c: interpolate(com.price, years) for c, com in inp.commodities.items()}
+    lanes, transport, tariff = [], {}, {}
+    for c, base_cost in trade.transport_cost.items():
+        for o in sorted(makes.get(c, ())):
+            for d in sorted(uses.get(c, ())):
+                if o == d:
+                    continue
+                cost, allowed = base_cost, True
+                for os_, ds, cs, route in routes:
+                    if o in os_ and d in ds and (cs is None or c in cs):
+                        allowed = route.allowed
+                        if route.transport_cost is not None:
+                            cost = route.transport_cost
+                if not allowed:
+                    continue
+                lanes.append((c, o, d))
+                for y in years:
+                    transport[c, o, d, y] = cost
+                    duty = 0.0
+                    for os_, ds, cs, adv, spec in tariffs:
+                        if o in os_ and d in ds and (cs is None or c in cs):
+                            duty += adv[y] * prices[c][y] + spec[y]
+                    tariff[c, o, d, y] = duty
+    return lanes, transport, tariff
+
+
+def _independence(inp: Inputs, years: list[int]):
+    clean_rows, origin_rows = [], []
+    for rid, rule in inp.independence.items():
+        group = _select(rule.regions, inp)
+        shares = interpolate(rule.share, years)
+        active = [y for y in years if _active(y, rule.start, rule.end)]
+        if rule.kind == "min_clean_share":
+            groups = [(r,) for r in group] if rule.each_region else [tuple(group)]
+            for g in groups:
+                for y in active:
+                    if shares[y] > 0:
+                        clean_rows.append(CleanShareRow(rid, g, rule.commodity, y, shares[y]))
+        else:
+            origins = (
+                _select(rule.origins, inp)
+                if rule.origins
+                else [r for r in inp.regions if r not in group]
+            )
+            for y in active:
+                for o in origins:
+                    if o not in group:
+                        origin_rows.append(
+                            OriginShareRow(rid, tuple(group), rule.commodity, y, o, shares[y])
+                        )
+    return clean_rows, origin_rows
+
+
+def _export_controls(inp: Inputs, years: list[int], lanes) -> list[ExportControlRow]:
+    rows = []
+    for xid, x in inp.export_controls.items():
+        origins, dests = set(_select(x.origins, inp)), set(_select(x.destinations, inp))
+        limits = interpolate(x.limit, years)
+        for c in x.commodities:
+            hit = [(cc, o, d) for (cc, o, d) in lanes if cc == c and o in origins and d in dests]
+            for y in years:
+                if _active(y, x.start, x.end):
+                    rows.append(ExportControlRow(xid, c, y, limits[y], hit))
+    return rows
+
+
+def _agreements(inp: Inputs, years: list[int]) -> dict[str, Agreement]:
+    out = {}
+    for sid, s in inp.sharing.items():
+        first = inp.facilities[s.facilities[0]]
+        out[sid] = Agreement(
+            id=sid,
+            host=first.region,
+            commodity=inp.processes[first.process].output,
+            facilities=list(s.facilities),
+            years=[y for y in years if _active(y, s.start, s.end)],
+            min_share={p: t.min_share for p, t in s.partners.items()},
+            cofinance={p: t.cofinance for p, t in s.partners.items()},
+            max_market_share=s.max_market_share,
+        )
+    return out
+
+
+def payer_shares(inp: Inputs, agreements: dict[str, Agreement]) -> dict[str, dict[str, float]]:
+    """facility -> region -> share of its capex that region pays (co-financing splits it)."""
+    shares: dict[str, dict[str, float]] = {
+        fid: {f.region: 1.0} for fid, f in inp.facilities.items()
+    }
+    for a in agreements.values():
+        if sum(a.cofinance.values()) > 0:
+            for fid in a.facilities:
+                shares[fid] = {p: s for p, s in a.cofinance.items() if s > 0}
+    return shares
+
+
+def _budgets(inp: Inputs, years: list[int], agreements) -> dict[str, BudgetLimit]:
+    payers = payer_shares(inp, agreements)
+    out = {}
+    for bid, b in inp.budgets.items():
+        eligible_regions = set(_select(b.regions, inp)) if b.regions else None
+        chosen = set(b.facilities) if b.facilities else None
+        stages = set(b.stages) if b.stages else None
+        pay: dict[str, float] = {}
+        for fid, f in inp.facilities.items():
+            if chosen is not None and fid not in chosen:
+                continue
+            if eligible_regions is not None and f.region not in eligible_regions:
+                continue
+            if stages is not None and inp.processes[f.process].stage not in stages:
+                continue
+            share = b.share * (payers[fid].get(b.payer, 0.0) if b.payer else 1.0)
+            if share > 0:
+                pay[fid] = share
+        out[bid] = BudgetLimit(
+            id=bid,
+            pay_share=pay,
+            per_year=interpolate(b.per_year, years) if b.per_year is not None else None,
+            total=b.total,
+        )
+    return out
+
+
+def describe(data: ModelData) -> dict[str, Any]:
+    """Sizes of the main index sets, for logs and the manifest."""
+    return {
+        "years": len(data.years),
+        "facilities": len(data.facilities),
+        "production_vars": len(data.prod_index),
+        "lanes": len(data.lanes),
+        "shipment_vars": len(data.ship_index),
+        "balance_rows": len(data.balance_index),
+    }

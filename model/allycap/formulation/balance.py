@@ -1,0 +1,72 @@
+"""Family 3, balance and demand.
+
+Balance, for each region r, commodity c, year y and tag k (free disposal, so a co-product
+nobody wants does not make the model infeasible):
+  production + imports + (stock carried in - stock carried out) / step + retag in
+    >= inputs consumed + exports + deliveries + retag out
+Demand, for each (r, c, y) with demand: sum_k deliver + unmet = demand (no unmet in strict mode).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pyomo.environ as pyo
+
+from allycap.data import CLEAN, OTHER, ModelData
+
+
+def add_balance(m: pyo.ConcreteModel, d: ModelData) -> None:
+    m.deliver = pyo.Var(d.deliver_index, within=pyo.NonNegativeReals, doc="deliveries, t/yr")
+    demand_keys = list(d.demand)
+    if not d.strict:
+        m.unmet = pyo.Var(demand_keys, within=pyo.NonNegativeReals, doc="unmet demand, t/yr")
+
+    terms: dict[tuple, list] = defaultdict(list)
+    constant: dict[tuple, float] = defaultdict(float)
+    region_of = d.facilities["region"].to_dict() if len(d.facilities) else {}
+    for f, y, k in d.prod_index:
+        r = region_of[f]
+        var = m.prod[f, y, k]
+        for c, a in d.outputs[f].items():
+            terms[r, c, y, k].append((a, var))
+        for c, a in d.inputs_per_unit[f].items():
+            terms[r, c, y, k].append((-a, var))
+    for c, o, dest, y, k in d.ship_index:
+        var = m.ship[c, o, dest, y, k]
+        terms[dest, c, y, k].append((1.0, var))
+        terms[o, c, y, k].append((-1.0, var))
+    for r, c, y, k in d.deliver_index:
+        terms[r, c, y, k].append((-1.0, m.deliver[r, c, y, k]))
+    inv_step = 1.0 / d.step
+    for r, c, y, k in d.stock_index:
+        terms[r, c, y, k].append((-inv_step, m.stock[r, c, y, k]))
+        prev = d.previous_year(y)
+        if prev is None:
+            constant[r, c, y, k] += d.stockpiles[r, c].initial[k] * inv_step
+        else:
+            terms[r, c, y, k].append((inv_step, m.stock[r, c, prev, k]))
+    for r, c, y in d.retag_index:
+        var = m.retag[r, c, y]
+        terms[r, c, y, CLEAN].append((-1.0, var))
+        terms[r, c, y, OTHER].append((1.0, var))
+
+    keys = [key for key in d.balance_index if terms.get(key)]
+
+    def balance_rule(m, r, c, y, k):
+        key = (r, c, y, k)
+        return sum(a * v for a, v in terms[key]) >= -constant.get(key, 0.0)
+
+    m.balance = pyo.Constraint(keys, rule=balance_rule)
+
+    tags_of: dict[tuple, list[str]] = defaultdict(list)
+    for r, c, y, k in d.deliver_index:
+        tags_of[r, c, y].append(k)
+
+    def demand_rule(m, r, c, y):
+        delivered = sum(m.deliver[r, c, y, k] for k in tags_of[r, c, y])
+        if not d.strict:
+            delivered += m.unmet[r, c, y]
+        return delivered == d.demand[r, c, y]
+
+    m.demand_met = pyo.Constraint(demand_keys, rule=demand_rule)

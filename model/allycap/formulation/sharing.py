@@ -1,0 +1,60 @@
+"""Family 6, capacity sharing: co-financed plants whose output goes to partners in agreed shares.
+
+For agreement a with host region h, output Q[a,y] = sum of its facilities' main output:
+  sum_p alloc[a,p,y] = Q[a,y]                       every tonne goes to a partner
+  alloc[a,p,y] >= min_share[p] * Q[a,y]             partner minimums
+  alloc[a,p,y] <= max_market_share * Q[a,y]         no single market, host included, over the cap
+  sum_a alloc[a,p,y] <= sum_k ship[c,h,p,y,k]       allocations to other regions are shipped
+Co-financing (each partner's share of the capex) is applied in the budgets family and results.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pyomo.environ as pyo
+
+from allycap.data import TAGS, ModelData
+
+
+def add_sharing(m: pyo.ConcreteModel, d: ModelData) -> None:
+    keys = [(a.id, p, y) for a in d.agreements.values() for p in a.min_share for y in a.years]
+    m.alloc = pyo.Var(keys, within=pyo.NonNegativeReals, doc="agreement output allocated, t/yr")
+    prod_tags = defaultdict(list)
+    for f, y, k in d.prod_index:
+        prod_tags[f, y].append(k)
+
+    def output(m, a, y):
+        agreement = d.agreements[a]
+        return sum(m.prod[f, y, k] for f in agreement.facilities for k in prod_tags.get((f, y), []))
+
+    ay = [(a.id, y) for a in d.agreements.values() for y in a.years]
+    m.sharing_total = pyo.Constraint(
+        ay,
+        rule=lambda m, a, y: (
+            sum(m.alloc[a, p, y] for p in d.agreements[a].min_share) == output(m, a, y)
+        ),
+    )
+    mins = [(a, p, y) for a, p, y in keys if d.agreements[a].min_share[p] > 0]
+    m.sharing_min = pyo.Constraint(
+        mins,
+        rule=lambda m, a, p, y: m.alloc[a, p, y] >= d.agreements[a].min_share[p] * output(m, a, y),
+    )
+    caps = [(a, p, y) for a, p, y in keys if d.agreements[a].max_market_share < 1]
+    m.sharing_max = pyo.Constraint(
+        caps,
+        rule=lambda m, a, p, y: (
+            m.alloc[a, p, y] <= d.agreements[a].max_market_share * output(m, a, y)
+        ),
+    )
+    shipped = defaultdict(list)  # (host, partner, commodity, year) -> agreements
+    for a, p, y in keys:
+        agreement = d.agreements[a]
+        if p != agreement.host:
+            shipped[agreement.host, p, agreement.commodity, y].append(a)
+
+    def ship_rule(m, h, p, c, y):
+        sent = sum(m.ship[c, h, p, y, k] for k in TAGS if (c, h, p, y, k) in m.ship)
+        return sum(m.alloc[a, p, y] for a in shipped[h, p, c, y]) <= sent
+
+    m.sharing_shipped = pyo.Constraint(list(shipped), rule=ship_rule)

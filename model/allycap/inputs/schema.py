@@ -1,0 +1,376 @@
+"""The input format as pydantic models: the single definition of every key, its type and unit.
+
+Every model forbids unknown keys (a typo must never pass silently) and is frozen. Year maps are
+`{year: value}` or a plain number meaning every year; they are interpolated later, in prepare.
+Units: quantities in tonnes of the commodity per year, money in million USD (2024 dollars).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StringConstraints,
+    WithJsonSchema,
+)
+
+STAGES = ("extraction", "separation", "metal", "magnet", "recycling", "other")
+BLOCS_DOC = "free-form bloc name, e.g. allied, partner, restricted, other"
+
+Id = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=64),
+    Field(description="identifier: a letter, then letters, digits, '_' or '-'"),
+]
+
+
+def _finite(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"expected {what}, found {value!r}")
+    value = float(value)
+    if math.isnan(value) or math.isinf(value):
+        raise ValueError(f"expected {what}, found {value!r} (NaN and infinity are not allowed)")
+    return value
+
+
+def _number(low: float | None, high: float | None, what: str):
+    def check(value: Any) -> float:
+        value = _finite(value, what)
+        if low is not None and value < low:
+            raise ValueError(f"expected {what} >= {low:g}, found {value:g}")
+        if high is not None and value > high:
+            raise ValueError(f"expected {what} <= {high:g}, found {value:g}")
+        return value
+
+    return check
+
+
+def _year_map(low: float | None, high: float | None, what: str):
+    scalar = _number(low, high, what)
+
+    def check(value: Any) -> float | dict[int, float]:
+        if isinstance(value, dict):
+            if not value:
+                raise ValueError(f"expected a number or a map {{year: {what}}}, found an empty map")
+            out = {}
+            for year, item in value.items():
+                if isinstance(year, bool) or not isinstance(year, int):
+                    raise ValueError(f"year map keys must be years (integers), found {year!r}")
+                try:
+                    out[year] = scalar(item)
+                except ValueError as exc:
+                    raise ValueError(f"year {year}: {exc}") from None
+            return dict(sorted(out.items()))
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"expected a number or a map {{year: {what}}}, found {value!r}")
+        return scalar(value)
+
+    return check
+
+
+def _number_schema(low, high, desc):
+    schema: dict = {"type": "number", "description": desc}
+    if low is not None:
+        schema["minimum"] = low
+    if high is not None:
+        schema["maximum"] = high
+    return schema
+
+
+def Number(low: float | None = 0.0, high: float | None = None, desc: str = "a number"):  # noqa: N802
+    return Annotated[
+        float,
+        PlainValidator(_number(low, high, desc)),
+        WithJsonSchema(_number_schema(low, high, desc)),
+    ]
+
+
+def YearMap(low: float | None = 0.0, high: float | None = None, desc: str = "a number"):  # noqa: N802
+    number = _number_schema(low, high, desc)
+    return Annotated[
+        float | dict[int, float],
+        PlainValidator(_year_map(low, high, desc)),
+        WithJsonSchema(
+            {
+                "description": f"{desc}, or a map {{year: value}} interpolated linearly",
+                "anyOf": [
+                    number,
+                    {"type": "object", "patternProperties": {"^-?[0-9]+$": number}},
+                ],
+            }
+        ),
+    ]
+
+
+NonNeg = Number(0.0, None, "a non-negative number")
+Share = Number(0.0, 1.0, "a share between 0 and 1")
+Year = Annotated[int, Field(ge=1900, le=2300, description="a calendar year")]
+SourceRef = Annotated[
+    Id | list[Id] | None,
+    Field(description="id (or ids) of entries in `sources:` that back this element's numbers"),
+]
+Selector = Annotated[
+    list[Id],
+    Field(min_length=1, description="region ids or bloc names (a bloc selects all its regions)"),
+]
+
+
+class Strict(BaseModel):
+    """Base of every input model: unknown keys are errors; values are frozen once validated."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Horizon(Strict):
+    start: Year = Field(description="first model year")
+    end: Year = Field(description="last model year (inclusive)")
+    step: int = Field(
+        1, ge=1, le=50, description="years between model years; a period weighs `step` years"
+    )
+
+
+class Source(Strict):
+    title: str = Field(description="title of the publication, dataset or page")
+    publisher: str | None = Field(None, description="author or organisation")
+    year: int | None = Field(None, ge=1900, le=2100, description="year of publication")
+    url: str | None = Field(None, description="web address")
+    page: str | None = Field(None, description="page, table or section")
+    kind: Literal["publication", "dataset", "news", "company", "derived", "assumption"] = Field(
+        "publication", description="what sort of source; `assumption` for a labelled judgement"
+    )
+    note: str | None = Field(None, description="what was taken from it, or why the assumption")
+
+
+class Region(Strict):
+    name: str | None = Field(None, description="display name")
+    bloc: Id = Field(description=BLOCS_DOC)
+    source: SourceRef = None
+
+
+class Commodity(Strict):
+    name: str | None = Field(None, description="display name")
+    unit: str = Field("t", description="unit of quantity (informative; the model works in tonnes)")
+    price: YearMap(0.0, None, "M$ per t") | None = Field(  # type: ignore[valid-type]
+        None, description="reference value in M$ per t, used by ad-valorem tariffs"
+    )
+    unmet_penalty: NonNeg | None = Field(  # type: ignore[valid-type]
+        None, description="M$ per t of unmet demand; overrides options.unmet_penalty"
+    )
+    source: SourceRef = None
+
+
+class Process(Strict):
+    name: str | None = None
+    stage: Literal[STAGES] = Field(description="one of " + ", ".join(STAGES))  # type: ignore[valid-type]
+    output: Id = Field(description="main output commodity; capacity is in t/yr of it")
+    inputs: dict[Id, Number(0.0, None, "t of input per t of output")] = Field(  # type: ignore[valid-type]
+        default_factory=dict, description="t of each input commodity per t of main output"
+    )
+    coproducts: dict[Id, Number(0.0, None, "t of co-product per t of output")] = Field(  # type: ignore[valid-type]
+        default_factory=dict, description="t of each co-product per t of main output"
+    )
+    source: SourceRef = None
+
+
+class Expansion(Strict):
+    capex: NonNeg = Field(description="overnight capital cost, M$ per t/yr of new capacity")  # type: ignore[valid-type]
+    lifetime: int = Field(ge=1, le=200, description="years a vintage stays online")
+    lead_time: int = Field(0, ge=0, le=100, description="years from decision to first online year")
+    earliest: Year | None = Field(None, description="earliest year new capacity may be online")
+    max: NonNeg | None = Field(None, description="cap on total new capacity, t/yr")  # type: ignore[valid-type]
+    ramp: NonNeg | None = Field(  # type: ignore[valid-type]
+        None, description="cap on new capacity decided per year, t/yr per year"
+    )
+    source: SourceRef = None
+
+
+class Facility(Strict):
+    name: str | None = None
+    region: Id
+    process: Id
+    status: Literal["operating", "construction", "planned", "candidate", "closed"] | None = None
+    existing: YearMap(0.0, None, "t/yr") = Field(
+        0.0, description="existing capacity, t/yr of main output"
+    )  # type: ignore[valid-type]
+    availability: YearMap(0.0, 1.0, "a share") = Field(  # type: ignore[valid-type]
+        1.0, description="share of capacity usable in a year"
+    )
+    inputs: dict[Id, Number(0.0, None, "t per t")] | None = Field(  # type: ignore[valid-type]
+        None, description="overrides of the process's input coefficients at this facility"
+    )
+    coproducts: dict[Id, Number(0.0, None, "t per t")] | None = Field(  # type: ignore[valid-type]
+        None, description="overrides of the process's co-product coefficients at this facility"
+    )
+    fixed_om: NonNeg = Field(0.0, description="M$ per t/yr of capacity per year")  # type: ignore[valid-type]
+    variable_cost: YearMap(0.0, None, "M$ per t") = Field(0.0, description="M$ per t of output")  # type: ignore[valid-type]
+    resource: NonNeg | None = Field(  # type: ignore[valid-type]
+        None, description="cumulative output limit over the horizon, t (a mine's reserve)"
+    )
+    expansion: Expansion | None = Field(None, description="new capacity this facility may add")
+    source: SourceRef = None
+
+
+class Route(Strict):
+    origins: Selector | None = Field(None, description="regions or blocs; all if omitted")
+    destinations: Selector | None = Field(None, description="regions or blocs; all if omitted")
+    commodities: list[Id] | None = Field(None, description="all tradable if omitted")
+    allowed: bool = Field(True, description="false closes these lanes")
+    transport_cost: NonNeg | None = Field(None, description="M$ per t on these lanes")  # type: ignore[valid-type]
+    source: SourceRef = None
+
+
+class Tariff(Strict):
+    name: str | None = None
+    origins: Selector | None = None
+    destinations: Selector | None = None
+    commodities: list[Id] | None = None
+    ad_valorem: YearMap(0.0, 10.0, "a rate") = Field(  # type: ignore[valid-type]
+        0.0, description="rate on the commodity's `price` (0.25 = 25%)"
+    )
+    per_tonne: YearMap(0.0, None, "M$ per t") = Field(0.0, description="specific duty, M$ per t")  # type: ignore[valid-type]
+    source: SourceRef = None
+
+
+class Trade(Strict):
+    transport_cost: dict[Id, NonNeg] = Field(  # type: ignore[valid-type]
+        default_factory=dict,
+        description="tradable commodities and their default transport cost, M$ per t",
+    )
+    routes: dict[Id, Route] = Field(default_factory=dict)
+    tariffs: dict[Id, Tariff] = Field(default_factory=dict)
+
+
+class RuleYears(Strict):
+    start: Year | None = Field(None, description="first year the rule applies")
+    end: Year | None = Field(None, description="last year the rule applies")
+
+
+class MinCleanShare(RuleYears):
+    kind: Literal["min_clean_share"]
+    name: str | None = None
+    regions: Selector
+    commodity: Id
+    share: YearMap(0.0, 1.0, "a share") = Field(  # type: ignore[valid-type]
+        description="minimum share of demand met with clean (restricted-free) supply"
+    )
+    each_region: bool = Field(False, description="apply to each region instead of the group")
+    source: SourceRef = None
+
+
+class MaxOriginShare(RuleYears):
+    kind: Literal["max_origin_share"]
+    name: str | None = None
+    regions: Selector
+    commodity: Id
+    share: YearMap(0.0, 1.0, "a share") = Field(  # type: ignore[valid-type]
+        description="maximum share of the group's supply from any single origin region"
+    )
+    origins: Selector | None = Field(
+        None, description="origins checked; all outside the group if omitted"
+    )
+    source: SourceRef = None
+
+
+IndependenceRule = Annotated[MinCleanShare | MaxOriginShare, Field(discriminator="kind")]
+
+
+class ExportControl(RuleYears):
+    name: str | None = None
+    origins: Selector
+    destinations: Selector
+    commodities: list[Id] = Field(min_length=1)
+    limit: YearMap(0.0, None, "t/yr") = Field(0.0, description="t/yr allowed per commodity; 0 bans")  # type: ignore[valid-type]
+    source: SourceRef = None
+
+
+class Partner(Strict):
+    min_share: Share = Field(0.0, description="minimum share of the agreement's output")  # type: ignore[valid-type]
+    cofinance: Share = Field(0.0, description="share of the agreement's capex this partner pays")  # type: ignore[valid-type]
+
+
+class Sharing(RuleYears):
+    name: str | None = None
+    facilities: list[Id] = Field(
+        min_length=1, description="co-financed plants, one region, one output"
+    )
+    partners: dict[Id, Partner] = Field(min_length=1, description="region id -> terms")
+    max_market_share: Share = Field(  # type: ignore[valid-type]
+        1.0, description="largest share any one partner market may take, host included"
+    )
+    source: SourceRef = None
+
+
+class Budget(Strict):
+    name: str | None = None
+    payer: Id | None = Field(None, description="region whose share of capex counts")
+    facilities: list[Id] | None = Field(None, description="eligible facilities")
+    regions: Selector | None = Field(None, description="eligible facility regions")
+    stages: list[Literal[STAGES]] | None = Field(None, description="eligible stages")  # type: ignore[valid-type]
+    share: Share = Field(1.0, description="share of eligible capex counted")  # type: ignore[valid-type]
+    per_year: YearMap(0.0, None, "M$ per year") | None = Field(None, description="M$ per year")  # type: ignore[valid-type]
+    total: NonNeg | None = Field(None, description="M$ over the horizon")  # type: ignore[valid-type]
+    source: SourceRef = None
+
+
+class Stockpile(Strict):
+    name: str | None = None
+    region: Id
+    commodity: Id
+    cover: YearMap(0.0, 100.0, "years of demand") = Field(  # type: ignore[valid-type]
+        0.0, description="minimum stock as a fraction of the year's demand (60 days = 0.164)"
+    )
+    min_level: YearMap(0.0, None, "t") = Field(0.0, description="minimum stock, t")  # type: ignore[valid-type]
+    initial: NonNeg = Field(0.0, description="stock before the first year, t")  # type: ignore[valid-type]
+    initial_clean_share: Share = Field(0.0, description="clean share of the initial stock")  # type: ignore[valid-type]
+    holding_cost: NonNeg = Field(0.0, description="M$ per t held per year")  # type: ignore[valid-type]
+    source: SourceRef = None
+
+
+class Options(Strict):
+    unmet_penalty: NonNeg = Field(10.0, description="M$ per t of unmet demand")  # type: ignore[valid-type]
+    retag_cost: NonNeg = Field(  # type: ignore[valid-type]
+        1e-6, description="M$ per t for re-tagging clean material as other; keeps tags honest"
+    )
+    strict: bool = Field(False, description="forbid unmet demand: a shortfall is infeasible")
+
+
+class Check(Strict):
+    max_unmet_share: Share = Field(  # type: ignore[valid-type]
+        0.0, description="largest unmet share of total demand that `allycap check` accepts"
+    )
+    expect: Literal["feasible", "infeasible"] = Field(
+        "feasible", description="what `allycap check` expects of this scenario"
+    )
+
+
+class Inputs(Strict):
+    """The whole model input after includes, scenarios and overrides are merged."""
+
+    description: str | None = Field(None, description="what these inputs (or this scenario) answer")
+    horizon: Horizon
+    discount_rate: Number(0.0, 1.0, "a rate") = Field(description="real discount rate per year")  # type: ignore[valid-type]
+    restricted_origins: Selector | None = Field(
+        None,
+        description="regions or blocs whose material is never clean; default bloc `restricted`",
+    )
+    sources: dict[Id, Source] = Field(default_factory=dict)
+    regions: dict[Id, Region] = Field(min_length=1)
+    commodities: dict[Id, Commodity] = Field(min_length=1)
+    processes: dict[Id, Process] = Field(min_length=1)
+    facilities: dict[Id, Facility] = Field(default_factory=dict)
+    demand: dict[Id, dict[Id, YearMap(0.0, None, "t/yr")]] = Field(  # type: ignore[valid-type]
+        default_factory=dict, description="region -> commodity -> t/yr"
+    )
+    trade: Trade = Field(default_factory=Trade)
+    independence: dict[Id, IndependenceRule] = Field(default_factory=dict)
+    export_controls: dict[Id, ExportControl] = Field(default_factory=dict)
+    sharing: dict[Id, Sharing] = Field(default_factory=dict)
+    budgets: dict[Id, Budget] = Field(default_factory=dict)
+    stockpiles: dict[Id, Stockpile] = Field(default_factory=dict)
+    options: Options = Field(default_factory=Options)
+    check: Check = Field(default_factory=Check)

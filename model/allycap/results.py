@@ -1,0 +1,470 @@
+"""Extract stage: the solved model -> `Results`, tidy DataFrames with named columns.
+
+Every table carries the run's scenario label and is sorted, so two runs of the same inputs
+write identical files. Money columns are M$ (2024 USD); `present_value_musd` is discounted to
+the start year and sums to the objective; `annual_musd` is one year's cost in that year.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from allycap.data import CLEAN, OTHER, TAGS, ModelData, payer_shares
+from allycap.formulation.objective import CATEGORIES
+from allycap.solve import SolveOutcome
+
+TABLES = ("investments", "capacity", "production", "flows", "supply_mix", "costs", "duals")
+
+
+@dataclass
+class Results:
+    scenario: str
+    status: str
+    message: str
+    objective: float | None
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    summary: dict = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        tables = self.__dict__.get("tables", {})
+        if name in tables:
+            return tables[name]
+        raise AttributeError(name)
+
+
+def _v(var) -> float:
+    value = var.value
+    return 0.0 if value is None or abs(value) < 1e-9 else float(value)
+
+
+def extract(m: pyo.ConcreteModel, d: ModelData, outcome: SolveOutcome, scenario: str) -> Results:
+    res = Results(scenario, outcome.status, outcome.message, outcome.objective)
+    if not outcome.has_solution:
+        res.tables = {name: pd.DataFrame() for name in TABLES}
+        return res
+    fac = d.facilities
+    payers = payer_shares(d.inputs, d.agreements)
+
+    rows = []
+    for f, v in m.new:
+        q = _v(m.new[f, v])
+        if q <= 0:
+            continue
+        lead, life, capex = (
+            int(fac.at[f, "lead_time"]),
+            int(fac.at[f, "lifetime"]),
+            float(fac.at[f, "capex"]),
+        )
+        rows.append(
+            {
+                "facility": f,
+                "name": fac.at[f, "name"],
+                "region": fac.at[f, "region"],
+                "stage": fac.at[f, "stage"],
+                "process": fac.at[f, "process"],
+                "decision_year": v,
+                "online_year": v + lead,
+                "retire_year": v + lead + life,
+                "new_capacity_t": q,
+                "capex_musd": q * capex,
+                "payers": ";".join(f"{p}:{s:g}" for p, s in sorted(payers[f].items())),
+            }
+        )
+    investments = _frame(
+        rows,
+        ["facility", "decision_year"],
+        [
+            "facility",
+            "name",
+            "region",
+            "stage",
+            "process",
+            "decision_year",
+            "online_year",
+            "retire_year",
+            "new_capacity_t",
+            "capex_musd",
+            "payers",
+        ],
+    )
+
+    out_by_fy: dict[tuple, dict[str, float]] = defaultdict(lambda: dict.fromkeys(TAGS, 0.0))
+    for f, y, k in d.prod_index:
+        out_by_fy[f, y][k] = _v(m.prod[f, y, k])
+    rows = []
+    for f in fac.index:
+        for y in d.years:
+            online = _v(m.online[f, y]) if f in d.vintages else 0.0
+            cap = d.existing[f, y] + online
+            made = sum(out_by_fy[f, y].values()) if (f, y) in out_by_fy else 0.0
+            if cap <= 0 and made <= 0:
+                continue
+            rows.append(
+                {
+                    "facility": f,
+                    "region": fac.at[f, "region"],
+                    "stage": fac.at[f, "stage"],
+                    "commodity": fac.at[f, "output"],
+                    "year": y,
+                    "existing_t": d.existing[f, y],
+                    "new_online_t": online,
+                    "capacity_t": cap,
+                    "available_t": cap * d.availability[f, y],
+                    "production_t": made,
+                    "utilization": made / cap if cap > 0 else float("nan"),
+                }
+            )
+    capacity = _frame(
+        rows,
+        ["facility", "year"],
+        [
+            "facility",
+            "region",
+            "stage",
+            "commodity",
+            "year",
+            "existing_t",
+            "new_online_t",
+            "capacity_t",
+            "available_t",
+            "production_t",
+            "utilization",
+        ],
+    )
+
+    rows = []
+    for (f, y), by_tag in out_by_fy.items():
+        for k, q in by_tag.items():
+            if q <= 0:
+                continue
+            base = {
+                "facility": f,
+                "region": fac.at[f, "region"],
+                "stage": fac.at[f, "stage"],
+                "year": y,
+                "tag": k,
+            }
+            main = fac.at[f, "output"]
+            for c, a in d.outputs[f].items():
+                rows.append(
+                    {
+                        **base,
+                        "commodity": c,
+                        "role": "output" if c == main else "coproduct",
+                        "quantity_t": a * q,
+                    }
+                )
+            for c, a in d.inputs_per_unit[f].items():
+                rows.append({**base, "commodity": c, "role": "input", "quantity_t": a * q})
+    production = _frame(
+        rows,
+        ["facility", "year", "commodity", "role", "tag"],
+        ["facility", "region", "stage", "commodity", "role", "year", "tag", "quantity_t"],
+    )
+
+    rows = []
+    for c, o, dest, y, k in d.ship_index:
+        q = _v(m.ship[c, o, dest, y, k])
+        if q > 0:
+            rows.append(
+                {
+                    "commodity": c,
+                    "origin": o,
+                    "destination": dest,
+                    "year": y,
+                    "tag": k,
+                    "quantity_t": q,
+                    "transport_musd_per_t": d.transport_cost[c, o, dest, y],
+                    "tariff_musd_per_t": d.tariff_cost[c, o, dest, y],
+                }
+            )
+    flows = _frame(
+        rows,
+        ["commodity", "origin", "destination", "year", "tag"],
+        [
+            "commodity",
+            "origin",
+            "destination",
+            "year",
+            "tag",
+            "quantity_t",
+            "transport_musd_per_t",
+            "tariff_musd_per_t",
+        ],
+    )
+
+    rows = []
+    for (r, c, y), dem in d.demand.items():
+        clean = _v(m.deliver[r, c, y, CLEAN]) if (r, c, y, CLEAN) in m.deliver else 0.0
+        other = _v(m.deliver[r, c, y, OTHER])
+        unmet = _v(m.unmet[r, c, y]) if not d.strict else 0.0
+        rows.append(
+            {
+                "region": r,
+                "commodity": c,
+                "year": y,
+                "demand_t": dem,
+                "delivered_clean_t": clean,
+                "delivered_other_t": other,
+                "unmet_t": unmet,
+                "clean_share": clean / dem if dem > 0 else float("nan"),
+                "restricted_share": other / dem if dem > 0 else float("nan"),
+                "unmet_share": unmet / dem if dem > 0 else float("nan"),
+            }
+        )
+    supply_mix = _frame(
+        rows,
+        ["region", "commodity", "year"],
+        [
+            "region",
+            "commodity",
+            "year",
+            "demand_t",
+            "delivered_clean_t",
+            "delivered_other_t",
+            "unmet_t",
+            "clean_share",
+            "restricted_share",
+            "unmet_share",
+        ],
+    )
+
+    costs = _costs(m, d, payers)
+    duals = _duals(m, d, outcome)
+    res.tables = {
+        "investments": investments,
+        "capacity": capacity,
+        "production": production,
+        "flows": flows,
+        "supply_mix": supply_mix,
+        "costs": costs,
+        "duals": duals,
+    }
+    for table in res.tables.values():
+        table.insert(0, "scenario", scenario)
+    res.summary = _kpis(res, d)
+    return res
+
+
+def _frame(rows: list[dict], sort: list[str], columns: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=columns)
+    if len(frame):
+        frame = frame.sort_values(sort, kind="mergesort").reset_index(drop=True)
+    return frame
+
+
+def _costs(m, d: ModelData, payers) -> pd.DataFrame:
+    """Cost by year, category and region: annual (undiscounted) and present value."""
+    fac = d.facilities
+    acc: dict[tuple[int, str, str], float] = defaultdict(float)  # annual M$
+    for f, y in m.online:
+        annual = d.annualized_capex[f] * _v(m.online[f, y])
+        for p, s in payers[f].items():
+            acc[y, "capital", p] += annual * s
+    for f in fac.index:
+        om = float(fac.at[f, "fixed_om"])
+        if om > 0:
+            for y in d.years:
+                online = _v(m.online[f, y]) if f in d.vintages else 0.0
+                acc[y, "fixed_om", fac.at[f, "region"]] += om * (d.existing[f, y] + online)
+    for f, y, k in d.prod_index:
+        acc[y, "variable", fac.at[f, "region"]] += d.variable_cost[f, y] * _v(m.prod[f, y, k])
+    for c, o, dest, y, k in d.ship_index:
+        q = _v(m.ship[c, o, dest, y, k])
+        if q:
+            acc[y, "transport", dest] += d.transport_cost[c, o, dest, y] * q
+            acc[y, "tariff", dest] += d.tariff_cost[c, o, dest, y] * q
+    if not d.strict:
+        for r, c, y in m.unmet:
+            acc[y, "unmet", r] += d.unmet_penalty[c] * _v(m.unmet[r, c, y])
+    for r, c, y, k in d.stock_index:
+        acc[y, "holding", r] += d.stockpiles[r, c].holding_cost * _v(m.stock[r, c, y, k])
+    for r, c, y in d.retag_index:
+        acc[y, "retag", r] += d.retag_cost * _v(m.retag[r, c, y])
+    rows = [
+        {
+            "year": y,
+            "category": cat,
+            "region": r,
+            "annual_musd": v,
+            "present_value_musd": v * d.weight[y],
+        }
+        for (y, cat, r), v in acc.items()
+        if v != 0
+    ]
+    return _frame(
+        rows,
+        ["year", "category", "region"],
+        ["year", "category", "region", "annual_musd", "present_value_musd"],
+    )
+
+
+def _duals(m, d: ModelData, outcome: SolveOutcome) -> pd.DataFrame:
+    """Shadow prices in user terms. A degenerate LP can have several valid duals."""
+    duals = outcome.duals
+    if not duals:
+        return pd.DataFrame(
+            columns=[
+                "family",
+                "rule",
+                "region",
+                "commodity",
+                "year",
+                "dual",
+                "value",
+                "unit",
+                "meaning",
+            ]
+        )
+    rows = []
+
+    def add(family, rule, region, commodity, year, dual, value, unit, meaning):
+        if abs(dual) > 1e-12:
+            rows.append(
+                {
+                    "family": family,
+                    "rule": rule,
+                    "region": region,
+                    "commodity": commodity,
+                    "year": year,
+                    "dual": dual,
+                    "value": value,
+                    "unit": unit,
+                    "meaning": meaning,
+                }
+            )
+
+    for (r, c, y), con in m.demand_met.items():
+        dual = duals.get(con, 0.0)
+        add(
+            "demand",
+            "",
+            r,
+            c,
+            y,
+            dual,
+            dual / d.weight[y] * 1e3,
+            "USD/kg",
+            "marginal cost of one more tonne delivered, in that year's money",
+        )
+    for i, con in m.clean_share.items():
+        row = d.clean_share_rows[i]
+        dual = duals.get(con, 0.0)
+        total = sum(d.demand.get((r, row.commodity, row.year), 0.0) for r in row.regions)
+        add(
+            "independence",
+            row.rule,
+            "+".join(row.regions),
+            row.commodity,
+            row.year,
+            dual,
+            dual * total / 100,
+            "M$ PV per percentage point",
+            "cost of raising the required clean share by one point",
+        )
+    for i, con in m.origin_share.items():
+        row = d.origin_share_rows[i]
+        dual = duals.get(con, 0.0)
+        add(
+            "independence",
+            row.rule,
+            row.origin,
+            row.commodity,
+            row.year,
+            dual,
+            -dual,
+            "M$ PV per t/yr",
+            "saving from one more tonne allowed from this origin",
+        )
+    for (b, y), con in m.budget_per_year.items():
+        dual = duals.get(con, 0.0)
+        add(
+            "budget",
+            b,
+            "",
+            "",
+            y,
+            dual,
+            -dual * d.step,
+            "M$ PV per M$/yr",
+            "value of one more M$ a year in this budget",
+        )
+    for b, con in m.budget_total.items():
+        dual = duals.get(con, 0.0)
+        add(
+            "budget",
+            b,
+            "",
+            "",
+            None,
+            dual,
+            -dual,
+            "M$ PV per M$",
+            "value of one more M$ in this budget's total",
+        )
+    for i, con in m.export_control.items():
+        row = d.export_control_rows[i]
+        dual = duals.get(con, 0.0)
+        add(
+            "export_control",
+            row.control,
+            "",
+            row.commodity,
+            row.year,
+            dual,
+            -dual / d.weight[row.year] * 1e3,
+            "USD/kg",
+            "saving from one more tonne allowed through the control, in that year's money",
+        )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "family",
+            "rule",
+            "region",
+            "commodity",
+            "year",
+            "dual",
+            "value",
+            "unit",
+            "meaning",
+        ],
+    )
+    if len(frame):
+        frame["year"] = frame["year"].astype("Int64")
+        frame = frame.sort_values(
+            ["family", "rule", "region", "commodity", "year"], kind="mergesort"
+        ).reset_index(drop=True)
+    return frame
+
+
+def _kpis(res: Results, d: ModelData) -> dict:
+    t = res.tables
+    costs = t["costs"]
+    by_cat = costs.groupby("category")["present_value_musd"].sum() if len(costs) else {}
+    inv = t["investments"]
+    new_cap: dict = {}
+    if len(inv):
+        for (r, s), q in inv.groupby(["region", "stage"])["new_capacity_t"].sum().items():
+            new_cap.setdefault(r, {})[s] = round(float(q), 6)
+    mix = t["supply_mix"]
+    clean: dict = {}
+    for (r, c, y), row in mix.set_index(["region", "commodity", "year"]).iterrows():
+        clean.setdefault(c, {}).setdefault(r, {})[int(y)] = (
+            None if row["demand_t"] <= 0 else round(float(row["clean_share"]), 6)
+        )
+    demand = float(mix["demand_t"].sum()) if len(mix) else 0.0
+    unmet = float(mix["unmet_t"].sum()) if len(mix) else 0.0
+    return {
+        "total_cost_musd_pv": res.objective,
+        "cost_by_category_musd_pv": {c: float(by_cat.get(c, 0.0)) for c in CATEGORIES},
+        "new_capacity_t_by_region_stage": new_cap,
+        "clean_share_by_commodity_region_year": clean,
+        "demand_t_total": demand,
+        "unmet_t_total": unmet,
+        "unmet_share": unmet / demand if demand > 0 else 0.0,
+    }

@@ -1,0 +1,123 @@
+"""The pipeline in one place: load, validate, prepare, build, solve, extract (and write).
+
+The CLI and the Python API both call `run`; each stage only reads what the one before produced.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from allycap.data import ModelData, describe, prepare
+from allycap.errors import InputIssue
+from allycap.inputs.load import RawInputs, load_inputs
+from allycap.inputs.network import trace_network
+from allycap.inputs.schema import Inputs
+from allycap.inputs.validate import validate
+from allycap.results import Results, extract
+
+
+@dataclass
+class Run:
+    raw: RawInputs
+    inputs: Inputs
+    data: ModelData
+    results: Results
+    warnings: list[InputIssue]
+    timings: dict[str, float] = field(default_factory=dict)
+    model: object = None
+    label: str = "base"
+
+
+def scenario_label(scenarios: list[str | Path] | None) -> str:
+    names = [Path(s).stem for s in scenarios or []]
+    return "+".join(names) if names else "base"
+
+
+def load_and_validate(
+    path: str | Path,
+    scenarios: list[str | Path] | None = None,
+    overrides: list[str] | None = None,
+) -> tuple[RawInputs, Inputs, list[InputIssue]]:
+    raw = load_inputs(path, scenarios, overrides)
+    inputs = validate(raw)
+    return raw, inputs, trace_network(inputs, raw)
+
+
+def run(
+    path: str | Path = "inputs/base.yaml",
+    scenarios: list[str | Path] | None = None,
+    overrides: list[str] | None = None,
+    strict: bool | None = None,
+    time_limit: float | None = None,
+    threads: int = 1,
+    write_lp: str | None = None,
+    label: str | None = None,
+) -> Run:
+    """Load, validate, prepare, build, solve and extract. Raises InputError on bad input."""
+    from allycap.formulation.build import build_model
+    from allycap.solve import solve_model
+    from allycap.solve import write_lp as write_model
+
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    raw, inputs, warnings = load_and_validate(path, scenarios, overrides)
+    timings["load_validate"] = time.perf_counter() - t0
+    t = time.perf_counter()
+    data = prepare(inputs, strict=strict)
+    timings["prepare"] = time.perf_counter() - t
+    t = time.perf_counter()
+    model = build_model(data)
+    timings["build"] = time.perf_counter() - t
+    if write_lp:
+        write_model(model, write_lp)
+    outcome = solve_model(model, time_limit=time_limit, threads=threads)
+    timings["solve"] = outcome.solve_seconds
+    timings["highs"] = outcome.highs_seconds
+    t = time.perf_counter()
+    name = label or scenario_label(scenarios)
+    results = extract(model, data, outcome, name)
+    timings["extract"] = time.perf_counter() - t
+    return Run(raw, inputs, data, results, warnings, timings, model, name)
+
+
+def summary_payload(r: Run) -> dict:
+    res = r.results
+    return {
+        "scenario": r.label,
+        "status": res.status,
+        "message": res.message,
+        "objective_musd_pv": res.objective,
+        "strict": r.data.strict,
+        "kpis": res.summary,
+        "sizes": describe(r.data),
+        "timings_s": {k: round(v, 4) for k, v in r.timings.items()},
+        "warnings": [w.format() for w in r.warnings],
+    }
+
+
+def manifest_payload(r: Run, options: dict) -> dict:
+    import highspy  # noqa: F401
+    import pandas
+    import pyomo
+
+    from allycap import __version__
+    from allycap.solve import solver_version
+
+    return {
+        "scenario": r.label,
+        "inputs_root": str(r.raw.root),
+        "input_files": dict(sorted(r.raw.files.items())),
+        "scenarios": r.raw.scenarios,
+        "overrides": r.raw.overrides,
+        "options": options,
+        "versions": {
+            "allycap": __version__,
+            "python": platform.python_version(),
+            "pyomo": pyomo.version.version,
+            "highs": solver_version(),
+            "pandas": pandas.__version__,
+        },
+    }

@@ -1,0 +1,121 @@
+"""Solve stage: hand the Pyomo model to HiGHS (pyomo.contrib.solver `highs`) and report plainly.
+
+Statuses are mapped to a short word and a sentence a modeler can act on. The thread count is
+fixed (1 by default) so that two runs of the same inputs give the same solution.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import pyomo.environ as pyo
+
+STATUS_TEXT = {
+    "optimal": "optimal solution found.",
+    "infeasible": (
+        "the model is infeasible: the rules cannot all hold at once. In strict mode demand must "
+        "be met in full; otherwise look at independence shares, export controls, sharing "
+        "minimums, stockpile covers and budgets against what capacity can be online in time."
+    ),
+    "unbounded": (
+        "the model is unbounded: some cost can fall without limit. Look for a negative cost "
+        "on a variable with no upper bound."
+    ),
+    "infeasible_or_unbounded": (
+        "HiGHS reports infeasible or unbounded; re-run with --strict off or check the rules."
+    ),
+    "time_limit": "the time limit was reached before optimality.",
+    "iteration_limit": "the iteration limit was reached before optimality.",
+    "numerical": "HiGHS stopped on numerical difficulties; check coefficient ranges.",
+    "error": "HiGHS reported an error.",
+    "interrupted": "the solve was interrupted.",
+}
+
+
+@dataclass
+class SolveOutcome:
+    status: str
+    message: str
+    has_solution: bool
+    objective: float | None
+    duals: dict = field(default_factory=dict)  # constraint data -> dual
+    solve_seconds: float = 0.0
+    highs_seconds: float = 0.0
+    solver_version: str = ""
+    log: str = ""
+
+
+def solver_version() -> str:
+    import highspy
+
+    h = highspy.Highs()
+    return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
+
+
+def solve_model(
+    model: pyo.ConcreteModel,
+    time_limit: float | None = None,
+    threads: int = 1,
+    tee: bool = False,
+    solver=None,
+) -> SolveOutcome:
+    """Solve `model` with HiGHS; pass `solver` to reuse a persistent instance across re-solves."""
+    import sys
+
+    from pyomo.contrib.solver.common.factory import SolverFactory
+    from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+
+    opt = solver or SolverFactory("highs")
+    started = time.perf_counter()
+    results = opt.solve(
+        model,
+        tee=[sys.stdout] if tee else [],
+        load_solutions=False,
+        raise_exception_on_nonoptimal_result=False,
+        time_limit=time_limit,
+        threads=threads,
+        solver_options={"random_seed": 0},
+    )
+    elapsed = time.perf_counter() - started
+    tc = results.termination_condition
+    status = {
+        TerminationCondition.convergenceCriteriaSatisfied: "optimal",
+        TerminationCondition.provenInfeasible: "infeasible",
+        TerminationCondition.locallyInfeasible: "infeasible",
+        TerminationCondition.unbounded: "unbounded",
+        TerminationCondition.infeasibleOrUnbounded: "infeasible_or_unbounded",
+        TerminationCondition.maxTimeLimit: "time_limit",
+        TerminationCondition.iterationLimit: "iteration_limit",
+        TerminationCondition.interrupted: "interrupted",
+        TerminationCondition.minStepLength: "numerical",
+    }.get(tc, "error")
+    has_solution = results.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
+    message = STATUS_TEXT[status]
+    duals: dict = {}
+    objective = None
+    if has_solution:
+        results.solution_loader.load_vars()
+        objective = pyo.value(model.total_cost)
+        if status == "optimal":
+            duals = dict(results.solution_loader.get_duals())
+        elif status in ("time_limit", "iteration_limit"):
+            message += " The best solution found is reported; it may not be optimal."
+    elif status in ("time_limit", "iteration_limit"):
+        message += " No feasible solution was found in that time."
+    return SolveOutcome(
+        status=status,
+        message=message,
+        has_solution=has_solution,
+        objective=objective,
+        duals=duals,
+        solve_seconds=elapsed,
+        highs_seconds=float(getattr(results.timing_info, "highs_time", elapsed) or elapsed),
+        solver_version=".".join(str(v) for v in results.solver_version or ()),
+        log=results.solver_log or "",
+    )
+
+
+def write_lp(model: pyo.ConcreteModel, path: str) -> None:
+    """Write the model with readable names (LP or MPS, by the file's extension)."""
+    model.write(path, io_options={"symbolic_solver_labels": True})

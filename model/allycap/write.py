@@ -1,0 +1,68 @@
+"""Write stage: a run folder appears whole or not at all.
+
+Files go to a hidden temporary folder beside the target, then the folder is renamed into place;
+an existing run is moved aside first and removed only after the new one is in place. A run that
+dies at any point leaves either the old folder or the new one (and, between the two renames, the
+old one under `.<name>.old`, which the next write restores if the target is missing).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+from pathlib import Path
+
+from allycap.results import TABLES, Results
+
+
+def _clean(obj):
+    """JSON has no NaN: write null instead, and keep keys as strings."""
+    if isinstance(obj, float):
+        return None if math.isnan(obj) or math.isinf(obj) else obj
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def write_json(path: Path, payload: dict) -> None:
+    path.write_text(json.dumps(_clean(payload), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def write_run(results: Results, out_dir: Path, summary: dict, manifest: dict) -> Path:
+    out_dir = Path(out_dir)
+    parent = out_dir.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    old = parent / f".{out_dir.name}.old"
+    if old.exists() and not out_dir.exists():
+        old.rename(out_dir)  # a previous write died between its two renames
+    tmp = parent / f".{out_dir.name}.tmp-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    try:
+        for name in TABLES:
+            table = results.tables.get(name)
+            if table is not None:
+                table.to_csv(
+                    tmp / f"{name}.csv", index=False, float_format="%.9g", lineterminator="\n"
+                )
+        write_json(tmp / "summary.json", summary)
+        write_json(tmp / "manifest.json", manifest)
+        for f in tmp.iterdir():
+            with open(f, "rb") as handle:
+                os.fsync(handle.fileno())
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if old.exists():
+        shutil.rmtree(old)
+    if out_dir.exists():
+        out_dir.rename(old)
+    tmp.rename(out_dir)
+    if old.exists():
+        shutil.rmtree(old)
+    return out_dir
