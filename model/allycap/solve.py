@@ -33,6 +33,9 @@ STATUS_TEXT = {
 }
 
 
+_threads_in_use: int | None = None
+
+
 @dataclass
 class SolveOutcome:
     status: str
@@ -66,8 +69,16 @@ def solve_model(
     from pyomo.contrib.solver.common.factory import SolverFactory
     from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 
+    global _threads_in_use
+    if _threads_in_use is not None and threads != _threads_in_use:
+        import highspy
+
+        # HiGHS keeps one thread pool per process; a new thread count needs a new pool.
+        highspy.Highs.resetGlobalScheduler(True)
+    _threads_in_use = threads
     opt = solver or SolverFactory("highs")
     started = time.perf_counter()
+    options = {"random_seed": 0}
     results = opt.solve(
         model,
         tee=[sys.stdout] if tee else [],
@@ -75,8 +86,19 @@ def solve_model(
         raise_exception_on_nonoptimal_result=False,
         time_limit=time_limit,
         threads=threads,
-        solver_options={"random_seed": 0},
+        solver_options=options,
     )
+    if results.termination_condition == TerminationCondition.infeasibleOrUnbounded:
+        # Presolve cannot tell the two apart; the simplex without presolve can.
+        results = opt.solve(
+            model,
+            tee=[sys.stdout] if tee else [],
+            load_solutions=False,
+            raise_exception_on_nonoptimal_result=False,
+            time_limit=time_limit,
+            threads=threads,
+            solver_options={**options, "presolve": "off"},
+        )
     elapsed = time.perf_counter() - started
     tc = results.termination_condition
     status = {
@@ -102,7 +124,13 @@ def solve_model(
         elif status in ("time_limit", "iteration_limit"):
             message += " The best solution found is reported; it may not be optimal."
     elif status in ("time_limit", "iteration_limit"):
-        message += " No feasible solution was found in that time."
+        message += " No feasible solution was found in that time; raise --time-limit."
+    if status == "unbounded":
+        message += unbounded_cause(model)
+    if status in ("error", "numerical"):
+        errors = [line for line in (results.solver_log or "").splitlines() if "ERROR" in line]
+        if errors:
+            message += " HiGHS says: " + " ".join(e.strip() for e in errors[-2:])
     return SolveOutcome(
         status=status,
         message=message,
@@ -114,6 +142,24 @@ def solve_model(
         solver_version=".".join(str(v) for v in results.solver_version or ()),
         log=results.solver_log or "",
     )
+
+
+def unbounded_cause(model: pyo.ConcreteModel, most: int = 5) -> str:
+    """Name the variables that can drive the cost down without limit: negative cost, no bound."""
+    from pyomo.repn import generate_standard_repn
+
+    repn = generate_standard_repn(model.total_cost.expr, compute_values=True)
+    suspects = [
+        var.name
+        for var, coef in zip(repn.linear_vars, repn.linear_coefs, strict=True)
+        if coef < 0 and var.ub is None
+    ]
+    if not suspects:
+        return ""
+    shown = ", ".join(suspects[:most]) + (
+        f" and {len(suspects) - most} more" if len(suspects) > most else ""
+    )
+    return f" Likely cause: negative cost on variables with no upper bound: {shown}."
 
 
 def write_lp(model: pyo.ConcreteModel, path: str) -> None:

@@ -32,6 +32,20 @@ def write_json(path: Path, payload: dict) -> None:
     path.write_text(json.dumps(_clean(payload), indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
+def _remove_abandoned(parent: Path, name: str) -> None:
+    """Temporary folders left by writers that were killed (their process no longer exists)."""
+    for tmp in parent.glob(f".{name}.tmp-*"):
+        pid = tmp.name.rsplit("-", 1)[-1]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(tmp, ignore_errors=True)
+        except PermissionError:
+            pass  # another user's live process
+
+
 def write_run(results: Results, out_dir: Path, summary: dict, manifest: dict) -> Path:
     out_dir = Path(out_dir)
     parent = out_dir.parent
@@ -39,6 +53,7 @@ def write_run(results: Results, out_dir: Path, summary: dict, manifest: dict) ->
     old = parent / f".{out_dir.name}.old"
     if old.exists() and not out_dir.exists():
         old.rename(out_dir)  # a previous write died between its two renames
+    _remove_abandoned(parent, out_dir.name)
     tmp = parent / f".{out_dir.name}.tmp-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)

@@ -29,7 +29,7 @@ def cost_terms(m: pyo.ConcreteModel, d: ModelData) -> dict[str, list[tuple[float
         terms["capital"].append((w[y] * d.annualized_capex[f], m.online[f, y]))
     for f in fac.index:
         om = float(fac.at[f, "fixed_om"])
-        if om <= 0:
+        if om == 0:
             continue
         for y in d.years:
             if d.existing[f, y] > 0:
@@ -37,20 +37,20 @@ def cost_terms(m: pyo.ConcreteModel, d: ModelData) -> dict[str, list[tuple[float
             if f in d.vintages:
                 terms["fixed_om"].append((w[y] * om, m.online[f, y]))
     for f, y, k in d.prod_index:
-        if d.variable_cost[f, y] > 0:
+        if d.variable_cost[f, y] != 0:
             terms["variable"].append((w[y] * d.variable_cost[f, y], m.prod[f, y, k]))
     for c, o, dest, y, k in d.ship_index:
         var = m.ship[c, o, dest, y, k]
-        if d.transport_cost[c, o, dest, y] > 0:
+        if d.transport_cost[c, o, dest, y] != 0:
             terms["transport"].append((w[y] * d.transport_cost[c, o, dest, y], var))
-        if d.tariff_cost[c, o, dest, y] > 0:
+        if d.tariff_cost[c, o, dest, y] != 0:
             terms["tariff"].append((w[y] * d.tariff_cost[c, o, dest, y], var))
     if not d.strict:
         for r, c, y in m.unmet:
             terms["unmet"].append((w[y] * d.unmet_penalty[c], m.unmet[r, c, y]))
     for r, c, y, k in d.stock_index:
         hold = d.stockpiles[r, c].holding_cost
-        if hold > 0:
+        if hold != 0:
             terms["holding"].append((w[y] * hold, m.stock[r, c, y, k]))
     if d.retag_cost > 0:
         for r, c, y in d.retag_index:
