@@ -5,6 +5,12 @@ For agreement a with host region h, output Q[a,y] = sum of its facilities' main 
   alloc[a,p,y] >= min_share[p] * Q[a,y]             partner minimums
   alloc[a,p,y] <= max_market_share * Q[a,y]         no single market, host included, over the cap
   sum_a alloc[a,p,y] <= sum_k ship[c,h,p,y,k]       allocations to other regions are shipped
+  sum_k ship[c,h,p,y,k] <= sum_a alloc[a,p,y] + other[h,c,y]
+                                                    and a partner gets no more of the agreement's
+                                                    output than its allocation (other = the
+                                                    host's output of c outside any agreement), so
+                                                    the host's own allocation cannot be passed on
+                                                    to a partner over the single-market cap
 Co-financing (each partner's share of the capex) is applied in the budgets family and results.
 """
 
@@ -58,3 +64,18 @@ def add_sharing(m: pyo.ConcreteModel, d: ModelData) -> None:
         return sum(m.alloc[a, p, y] for a in shipped[h, p, c, y]) <= sent
 
     m.sharing_shipped = pyo.Constraint(list(shipped), rule=ship_rule)
+
+    in_agreement = {f for a in d.agreements.values() for f in a.facilities}
+    region_of = d.facilities["region"].to_dict() if len(d.facilities) else {}
+    other = defaultdict(list)  # (host, commodity, year) -> [(t per t, prod var)] outside agreements
+    for f, y, k in d.prod_index:
+        if f not in in_agreement:
+            for c, a in d.outputs[f].items():
+                other[region_of[f], c, y].append((a, m.prod[f, y, k]))
+
+    def ship_max_rule(m, h, p, c, y):
+        sent = sum(m.ship[c, h, p, y, k] for k in TAGS if (c, h, p, y, k) in m.ship)
+        allocated = sum(m.alloc[a, p, y] for a in shipped[h, p, c, y])
+        return sent <= allocated + sum(a * v for a, v in other.get((h, c, y), []))
+
+    m.sharing_shipped_max = pyo.Constraint(list(shipped), rule=ship_max_rule)
