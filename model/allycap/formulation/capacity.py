@@ -61,11 +61,14 @@ def add_capacity(m: pyo.ConcreteModel, d: ModelData) -> None:
         ramp_keys, rule=lambda m, f, v: m.new[f, v] <= float(fac.at[f, "ramp"]) * d.step
     )
 
-    with_resource = sorted({f for f, _ in by_fy if _given(fac.at[f, "resource"])})
+    years_of: dict[str, list[int]] = {}
+    for f, y in by_fy:
+        years_of.setdefault(f, []).append(y)
+    with_resource = sorted(f for f in years_of if _given(fac.at[f, "resource"]))
     m.resource_limit = pyo.Constraint(
         with_resource,
         rule=lambda m, f: (
-            d.step * sum(m.prod[f, y, k] for (g, y), ks in by_fy.items() if g == f for k in ks)
+            d.step * sum(m.prod[f, y, k] for y in years_of[f] for k in by_fy[f, y])
             <= float(fac.at[f, "resource"])
         ),
     )
