@@ -17,7 +17,16 @@ from allycap.data import CLEAN, OTHER, TAGS, ModelData, payer_shares
 from allycap.formulation.objective import CATEGORIES
 from allycap.solve import SolveOutcome
 
-TABLES = ("investments", "capacity", "production", "flows", "supply_mix", "costs", "duals")
+TABLES = (
+    "investments",
+    "capacity",
+    "production",
+    "flows",
+    "supply_mix",
+    "stocks",
+    "costs",
+    "duals",
+)
 
 
 @dataclass
@@ -233,6 +242,26 @@ def extract(m: pyo.ConcreteModel, d: ModelData, outcome: SolveOutcome, scenario:
         ],
     )
 
+    rows = []
+    for r, c, y, k in d.stock_index:
+        pile = d.stockpiles[r, c]
+        rows.append(
+            {
+                "stockpile": pile.id,
+                "region": r,
+                "commodity": c,
+                "year": y,
+                "tag": k,
+                "level_t": _v(m.stock[r, c, y, k]),
+                "required_t": pile.cover[y] * d.demand.get((r, c, y), 0.0) + pile.min_level[y],
+            }
+        )
+    stocks = _frame(
+        rows,
+        ["stockpile", "year", "tag"],
+        ["stockpile", "region", "commodity", "year", "tag", "level_t", "required_t"],
+    )
+
     costs = _costs(m, d, payers)
     duals = _duals(m, d, outcome)
     res.tables = {
@@ -241,6 +270,7 @@ def extract(m: pyo.ConcreteModel, d: ModelData, outcome: SolveOutcome, scenario:
         "production": production,
         "flows": flows,
         "supply_mix": supply_mix,
+        "stocks": stocks,
         "costs": costs,
         "duals": duals,
     }
