@@ -87,7 +87,6 @@ def solve(
     """Solve the model and write outputs/<run>/ (CSV tables, summary.json, manifest.json)."""
     from allycap.errors import InputError
     from allycap.run import manifest_payload, run, summary_payload
-    from allycap.write import write_run
 
     started = time.perf_counter()
     try:
@@ -109,6 +108,8 @@ def solve(
         typer.echo(f"{res.status}: {res.message}", err=True)
         typer.echo("No run folder was written; any previous results are untouched.", err=True)
         raise typer.Exit(1)
+    from allycap.write import write_run
+
     target = out or Path("outputs") / r.label
     t = time.perf_counter()
     options = {"strict": r.data.strict, "time_limit": time_limit, "threads": threads}

@@ -9,14 +9,17 @@ import platform
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from allycap.data import ModelData, describe, prepare
 from allycap.errors import InputIssue
 from allycap.inputs.load import RawInputs, load_inputs
 from allycap.inputs.network import trace_network
 from allycap.inputs.schema import Inputs
 from allycap.inputs.validate import validate
-from allycap.results import Results, extract
+
+if TYPE_CHECKING:  # pandas and pyomo load only when a run needs them: `validate` stays fast
+    from allycap.data import ModelData
+    from allycap.results import Results
 
 
 @dataclass
@@ -57,14 +60,17 @@ def run(
     label: str | None = None,
 ) -> Run:
     """Load, validate, prepare, build, solve and extract. Raises InputError on bad input."""
-    from allycap.formulation.build import build_model
-    from allycap.solve import solve_model
-    from allycap.solve import write_lp as write_model
-
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     raw, inputs, warnings = load_and_validate(path, scenarios, overrides)
     timings["load_validate"] = time.perf_counter() - t0
+    # pandas and pyomo are imported only once the inputs are known to be good
+    from allycap.data import prepare
+    from allycap.formulation.build import build_model
+    from allycap.results import extract
+    from allycap.solve import solve_model
+    from allycap.solve import write_lp as write_model
+
     t = time.perf_counter()
     data = prepare(inputs, strict=strict)
     timings["prepare"] = time.perf_counter() - t
@@ -84,6 +90,8 @@ def run(
 
 
 def summary_payload(r: Run) -> dict:
+    from allycap.data import describe
+
     res = r.results
     return {
         "scenario": r.label,

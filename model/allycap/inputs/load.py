@@ -53,11 +53,13 @@ class RawInputs:
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 booleans and floats: `NO`/`on` stay strings, `1e6` is a number."""
+    """SafeLoader with YAML 1.2 booleans, floats and ints: `NO`/`on` stay strings, `1e6` is a
+    number, `010` is ten (not octal eight) and `1:30` stays a string (not sexagesimal 90)."""
 
 
+_YAML11 = ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:float", "tag:yaml.org,2002:int")
 _Loader.yaml_implicit_resolvers = {
-    key: [r for r in resolvers if r[0] not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:float")]
+    key: [r for r in resolvers if r[0] not in _YAML11]
     for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver(
@@ -75,6 +77,19 @@ _Loader.add_implicit_resolver(
     ),
     list("-+0123456789."),
 )
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int",
+    re.compile(r"^(?:[-+]?[0-9][0-9_]*|0o[0-7_]+|0x[0-9a-fA-F_]+)$"),
+    list("-+0123456789"),
+)
+
+
+def _construct_int(loader: yaml.SafeLoader, node: ScalarNode) -> int:
+    text = str(loader.construct_scalar(node)).replace("_", "")
+    return int(text, 0) if text[:2] in ("0o", "0x") else int(text)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 _INT_KEY = re.compile(r"^-?[0-9]+$")
 
@@ -159,6 +174,16 @@ class _Reader:
                 )
             )
             return None
+        except RecursionError:
+            self.issues.append(
+                InputIssue(
+                    f"document is nested too deeply to read (at most {MAX_DEPTH} levels).",
+                    path=prefix,
+                    file=shown,
+                    fix="flatten the nesting.",
+                )
+            )
+            return None
         finally:
             loader.dispose()
         if node is None:
@@ -177,6 +202,19 @@ class _Reader:
                 )
             )
             return None
+        bomb = _alias_bomb(node, prefix)
+        if bomb is not None:
+            where, line = bomb
+            self.issues.append(
+                InputIssue(
+                    f"aliases expand this to more than {MAX_NODES:,} values.",
+                    path=where,
+                    file=shown,
+                    line=line,
+                    fix="remove recursive or repeated YAML aliases (&anchor/*alias).",
+                )
+            )
+            return None
         try:
             return self.convert(node, prefix, shown, path, stack, loader, 0)
         except _TooLarge as exc:
@@ -185,7 +223,7 @@ class _Reader:
                     str(exc),
                     path=prefix,
                     file=shown,
-                    fix="remove recursive or repeated YAML aliases (&anchor/*alias).",
+                    fix="flatten the nesting, or remove recursive YAML aliases (&anchor/*alias).",
                 )
             )
             return None
@@ -274,11 +312,11 @@ class _Reader:
     def convert(self, node, path, shown, file, stack, loader, depth) -> Any:
         self._nodes += 1
         if self._nodes > MAX_NODES:
-            raise _TooLarge(f"document expands to more than {MAX_NODES:,} values")
+            raise _TooLarge(f"document expands to more than {MAX_NODES:,} values.")
         if depth > MAX_DEPTH:
-            raise _TooLarge(f"document is nested more than {MAX_DEPTH} levels deep")
+            raise _TooLarge(f"document is nested more than {MAX_DEPTH} levels deep.")
         if isinstance(node, ScalarNode):
-            return loader.construct_object(node, deep=True)
+            return self.scalar(node, path, shown, loader)
         if isinstance(node, SequenceNode):
             out = []
             for i, item in enumerate(node.value):
@@ -338,6 +376,25 @@ class _Reader:
         result = deep_merge(result, own)
         return self._unwrap(result, path, shown)
 
+    def scalar(self, node: ScalarNode, path: tuple, shown: str, loader) -> Any:
+        """A scalar's value; an explicit tag that cannot make one (`!!int abc`, `!custom`) is an
+        issue, not a crash."""
+        try:
+            return loader.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, OverflowError) as exc:
+            problem = getattr(exc, "problem", None) or str(exc)
+            self.issues.append(
+                InputIssue(
+                    f"cannot read {node.value!r} tagged {node.tag}: {problem}.",
+                    path,
+                    shown,
+                    node.start_mark.line + 1,
+                    fix="remove the explicit tag (!!int, !!float, !name ...) and write a plain "
+                    "value.",
+                )
+            )
+            return None
+
     def _include_targets(self, node, path, shown, loader):
         if isinstance(node, ScalarNode):
             items = [node]
@@ -347,7 +404,11 @@ class _Reader:
             items = []
         targets = []
         for item in items:
-            value = loader.construct_object(item) if isinstance(item, ScalarNode) else None
+            value = (
+                self.scalar(item, (*path, "include"), shown, loader)
+                if isinstance(item, ScalarNode)
+                else None
+            )
             if not isinstance(value, str) or not value:
                 self.issues.append(
                     InputIssue(
@@ -440,6 +501,51 @@ class _TooLarge(Exception):
     pass
 
 
+def _alias_bomb(root, prefix: tuple) -> tuple[tuple, int | None] | None:
+    """Where a document expands past MAX_NODES values once aliases are expanded, or None.
+
+    Counts each distinct node once (memoised), so a "billion laughs" document is caught in
+    microseconds instead of after converting MAX_NODES values; names the deepest mapping key
+    whose value alone is too large.
+    """
+    memo: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node) -> int:
+        key = id(node)
+        if key in memo:
+            return memo[key]
+        if key in active:  # a recursive alias; the depth limit in `convert` reports it
+            return 1
+        active.add(key)
+        if isinstance(node, MappingNode):
+            children = [value for _, value in node.value]
+        elif isinstance(node, SequenceNode):
+            children = node.value
+        else:
+            children = []
+        total = 1
+        for child in children:
+            total = min(total + size(child), MAX_NODES + 1)
+        active.discard(key)
+        memo[key] = total
+        return total
+
+    try:
+        if size(root) <= MAX_NODES:
+            return None
+    except RecursionError:
+        return None  # too deep: `convert` reports the nesting
+    path, line, node = prefix, None, root
+    while isinstance(node, MappingNode):
+        big = [(k, v) for k, v in node.value if size(v) > MAX_NODES and isinstance(k, ScalarNode)]
+        if not big:
+            break
+        key_node, node = big[0]
+        path, line = (*path, _key(key_node.value)), key_node.start_mark.line + 1
+    return path, line
+
+
 def deep_merge(base: Any, over: Any) -> Any:
     """Maps merge key by key; anything else in `over` replaces what `base` had."""
     if isinstance(base, dict) and isinstance(over, dict):
@@ -471,8 +577,16 @@ def parse_override(text: str) -> tuple[tuple, Any]:
     try:
         value = yaml.load(value_text, Loader=_Loader) if value_text.strip() else None
     except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InputError(
-            [InputIssue(f"--set {text!r}: value is not valid YAML ({exc}).", parts, "--set")]
+            [
+                InputIssue(
+                    f"--set {text!r}: value is not valid YAML ({problem}).",
+                    parts,
+                    "--set",
+                    fix="quote the value, e.g. --set 'name=\"a: b\"'.",
+                )
+            ]
         ) from None
     return parts, value
 

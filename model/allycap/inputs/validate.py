@@ -87,7 +87,17 @@ _ID_MAPS = (
 
 
 def _did_you_mean_id(parent: tuple, raw: RawInputs) -> str:
-    """A scenario that names a mistyped id creates a half-element; point at the likely id."""
+    """A scenario that names a mistyped id creates a half-element; point at the likely id.
+
+    Only when the element has none of its required keys: an entry that has some of them is a
+    real entry with a key left out, and naming a similar id would mislead.
+    """
+    element = raw.data.get(parent[0], {}).get(parent[1])
+    model = _unwrap(typing.get_args(Inputs.model_fields[parent[0]].annotation)[-1], element)
+    if isinstance(element, dict) and isinstance(model, type) and issubclass(model, BaseModel):
+        required = {name for name, f in model.model_fields.items() if f.is_required()}
+        if required & set(element):
+            return ""
     siblings = [k for k in raw.data.get(parent[0], {}) if k != parent[1]]
     close = difflib.get_close_matches(str(parent[1]), [str(s) for s in siblings], n=1)
     if close:
