@@ -170,13 +170,23 @@ def format_summary(r) -> str:
 @app.command()
 def check(
     input: InputArg = DEFAULT_INPUT,
-    scenario: ScenarioOpt = None,
+    scenario: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--scenario",
+            "-s",
+            help="scenario to check as its own case, beside the base; repeatable "
+            "(default: every <inputs>/scenarios/*.yaml)",
+        ),
+    ] = None,
     junit: Annotated[Path | None, typer.Option(help="write JUnit XML here")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="print results as JSON")] = False,
     max_unmet: Annotated[
         float | None,
         typer.Option(
-            help="largest unmet share of demand accepted; overrides each scenario's check block"
+            min=0.0,
+            max=1.0,
+            help="largest unmet share of demand accepted; overrides each scenario's check block",
         ),
     ] = None,
     time_limit: Annotated[float | None, typer.Option(help="HiGHS time limit per solve")] = None,
@@ -188,9 +198,7 @@ def check(
     if not scenarios:
         folder = input.parent / "scenarios"
         scenarios = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
-        cases = [None, *scenarios]
-    else:
-        cases = list(scenarios)
+    cases = [None, *scenarios]
     outcomes = run_checks(input, cases, max_unmet, time_limit)
     if junit:
         write_junit(junit, outcomes)

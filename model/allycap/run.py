@@ -5,6 +5,7 @@ The CLI and the Python API both call `run`; each stage only reads what the one b
 
 from __future__ import annotations
 
+import os
 import platform
 import time
 from dataclasses import dataclass, field
@@ -116,7 +117,7 @@ def manifest_payload(r: Run, options: dict) -> dict:
 
     return {
         "scenario": r.label,
-        "inputs_root": str(r.raw.root),
+        "inputs_root": os.path.relpath(r.raw.root),
         "input_files": dict(sorted(r.raw.files.items())),
         "scenarios": r.raw.scenarios,
         "overrides": r.raw.overrides,

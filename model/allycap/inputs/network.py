@@ -15,7 +15,8 @@ from allycap.inputs.schema import Inputs
 def _has_capacity(f) -> bool:
     existing = f.existing
     values = existing.values() if isinstance(existing, dict) else [existing]
-    return f.expansion is not None or any(v > 0 for v in values)
+    expandable = f.expansion is not None and (f.expansion.max is None or f.expansion.max > 0)
+    return expandable or any(v > 0 for v in values)
 
 
 def trace_network(inp: Inputs, raw: RawInputs | None = None) -> list[InputIssue]:

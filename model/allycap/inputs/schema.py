@@ -123,7 +123,8 @@ Selector = Annotated[
 class Strict(BaseModel):
     """Base of every input model: unknown keys are errors; values are frozen once validated."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: `yes`, "5" or 2025.0 are not silently turned into a bool or an int.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Horizon(Strict):
