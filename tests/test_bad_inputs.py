@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +47,7 @@ class Case:
     command: str = "solve"  # or "validate" (which takes no --out)
     also: tuple = ()  # further issue lines (without the leading spaces) that must be printed
     absent: str | None = None  # text that must not appear (a misleading hint)
+    links: tuple = ()  # (link, target): symlinks created inside the inputs folder
 
 
 SHARING = """
@@ -527,6 +529,185 @@ CASES = [
         "scenario file not found",
         args=("--scenario", "inputs/scenarios/nope.yaml"),
     ),
+    # -- more hostile values and structures ---------------------------------------------------
+    Case(
+        "absurdly_large_number",
+        "inputs/base.yaml",
+        "facilities.can_refinery.existing",
+        "absurdly large (above 1e+12)",
+        line="existing: 1e300",
+        edits=((BASE, "existing: 300", "existing: 1e300"),),
+    ),
+    Case(
+        "absurdly_large_demand_in_csv",
+        "inputs/demand.csv",
+        "demand.USA.metal",
+        "year 2025: expected t/yr, found 4e+15, which is absurdly large",
+        line="USA,metal,2025,4e15",
+        edits=((DEMAND, "USA,metal,2025,400", "USA,metal,2025,4e15"),),
+    ),
+    Case(
+        "include_symlink_escapes",
+        "inputs/base.yaml",
+        "include",
+        "leads outside the inputs folder",
+        line="include: [parts.yaml",
+        edits=((BASE, "include: [parts.yaml]", "include: [parts.yaml, link.yaml]"),),
+        writes=(("../outside.yaml", "options: {strict: true}\n"),),
+        links=(("link.yaml", "../outside.yaml"),),
+    ),
+    Case(
+        "include_empty_list",
+        "inputs/base.yaml",
+        "include",
+        "include: expects a file name or a list of file names",
+        line="include: []",
+        edits=((BASE, "include: [parts.yaml]", "include: []"),),
+        problems=None,  # the model also loses everything parts.yaml defined
+    ),
+    Case(
+        "negative_lead_time",
+        "inputs/base.yaml",
+        "facilities.can_mine.expansion.lead_time",
+        "greater than or equal to 0",
+        line="lead_time: -2}",
+        edits=((BASE, "lifetime: 25, lead_time: 2}\n  can_refinery",
+                "lifetime: 25, lead_time: -2}\n  can_refinery"),),
+    ),
+    Case(
+        "fractional_year",
+        "inputs/base.yaml",
+        "horizon.start",
+        "valid integer",
+        line="horizon:",
+        edits=((BASE, "start: 2025", "start: 2025.5"),),
+    ),
+    Case(
+        "yes_is_not_a_boolean",
+        "inputs/base.yaml",
+        "options.strict",
+        "valid boolean",
+        line="strict: yes",
+        edits=((BASE, "  unmet_penalty: 10.0", "  unmet_penalty: 10.0\n  strict: yes"),),
+    ),
+    Case(
+        "availability_negative",
+        "inputs/base.yaml",
+        "facilities.can_mine.availability",
+        "expected a share >= 0, found -0.1",
+        line="availability: -0.1",
+        edits=((BASE, "    variable_cost: 0.002\n", "    variable_cost: 0.002\n"
+                "    availability: -0.1\n"),),
+    ),
+    Case(
+        "empty_year_map",
+        "inputs/base.yaml",
+        "facilities.can_refinery.existing",
+        "found an empty map",
+        line="existing: {}",
+        edits=((BASE, "existing: 300", "existing: {}"),),
+    ),
+    Case(
+        "year_map_key_not_a_year",
+        "inputs/base.yaml",
+        "facilities.can_refinery.existing",
+        "year map keys must be years",
+        line="existing: {soon: 300}",
+        edits=((BASE, "existing: 300", "existing: {soon: 300}"),),
+    ),
+    Case(
+        "id_with_a_space",
+        "inputs/base.yaml",
+        "facilities.chn mine",
+        "should match pattern",
+        line="  chn mine:",
+        edits=((BASE, "  chn_mine:", "  chn mine:"),),
+    ),
+    Case(
+        "dangling_demand_commodity",
+        "inputs/demand.csv",
+        "demand.USA.metl",
+        "unknown commodity 'metl'. Fix: did you mean 'metal'?",
+        line="USA,metl,2025",
+        edits=((DEMAND, "USA,metal,2025,400", "USA,metl,2025,400"),),
+    ),
+    Case(
+        "dangling_export_control_commodity",
+        "inputs/base.yaml",
+        "export_controls.ban.commodities.0",
+        "unknown commodity 'oer'",
+        line="commodities: [oer]",
+        edits=((BASE, APPEND, "export_controls:\n  ban:\n    origins: [CHN]\n"
+                "    destinations: [allied]\n    commodities: [oer]\n"),),
+    ),
+    Case(
+        "duplicate_stockpile",
+        "inputs/base.yaml",
+        "stockpiles.usa_b",
+        "already covers metal in USA",
+        line="  usa_b:",
+        edits=((BASE, APPEND, "stockpiles:\n  usa_a: {region: USA, commodity: metal}\n"
+                "  usa_b: {region: USA, commodity: metal}\n"),),
+    ),
+    Case(
+        "sharing_hosts_in_two_regions",
+        "inputs/base.yaml",
+        "sharing.can_us.facilities",
+        "an agreement has one host region",
+        line="facilities: [can_mine, chn_mine]",
+        edits=((BASE, APPEND, sharing(facility="can_mine, chn_mine")),),
+    ),
+    Case(
+        "ad_valorem_tariff_without_price",
+        "inputs/base.yaml",
+        "trade.tariffs.duty.ad_valorem",
+        "ad-valorem tariff on 'ore', which has no `price`",
+        line="ad_valorem: 0.1",
+        edits=((BASE, "    metal: 0.001\n", "    metal: 0.001\n  tariffs:\n    duty:\n"
+                "      commodities: [ore]\n      ad_valorem: 0.1\n"),),
+    ),
+    Case(
+        "process_consumes_own_output",
+        "inputs/parts.yaml",
+        "processes.refining.inputs.metal",
+        "a process cannot consume its own output",
+        line="inputs: {ore: 2.0, metal: 1.0}",
+        edits=((PARTS, "inputs: {ore: 2.0}", "inputs: {ore: 2.0, metal: 1.0}"),),
+    ),
+    Case(
+        "bloc_named_like_a_region",
+        "inputs/base.yaml",
+        "regions",
+        "bloc name 'USA' is also a region id",
+        line="regions:",
+        edits=((BASE, "CHN: {name: China, bloc: restricted}", "CHN: {name: China, bloc: USA}"),),
+    ),
+    Case(
+        "scenario_unknown_key",
+        "inputs/scenarios/slow_mine.yaml",
+        "horizon.strat",
+        "unknown key 'strat'. Fix: did you mean 'start'?",
+        line="horizon: {strat: 2030}",
+        edits=((SCENARIO, APPEND, "horizon: {strat: 2030}\n"),),
+        args=("--scenario", "inputs/scenarios/slow_mine.yaml"),
+    ),
+    Case(
+        "scenario_duplicate_key",
+        "inputs/scenarios/slow_mine.yaml",
+        "description",
+        "duplicate key 'description'",
+        line="description: again",
+        edits=((SCENARIO, APPEND, "description: again\n"),),
+        args=("--scenario", "inputs/scenarios/slow_mine.yaml"),
+    ),
+    Case(
+        "csv_short_row",
+        "inputs/demand.csv",
+        "demand",
+        "row has 4 columns, header has 5",
+        line=2,
+        edits=((DEMAND, "USA,metal,2025,400,usgs", "USA,metal,2025,400"),),
+    ),
 ]
 
 
@@ -629,6 +810,8 @@ def make_inputs(root: Path, case: Case) -> Path:
     for name, content in case.writes:
         data = content.encode() if isinstance(content, str) else content
         (inputs / name).write_bytes(data)
+    for link, target in case.links:
+        (inputs / link).symlink_to(target)
     return inputs
 
 
@@ -654,16 +837,25 @@ class Outcome:
     inputs: Path
     out: Path
     proc: subprocess.CompletedProcess
+    seconds: float
+
+
+PREVIOUS = "previous-run"  # a run folder from an earlier solve, which bad input must not touch
 
 
 def run_case(case: Case, root: Path) -> Outcome:
     """Build the case's inputs under root and run the CLI on them in a fresh process."""
     inputs = make_inputs(root, case)
     out = root / "out" / "run"
+    previous = root / "out" / PREVIOUS
+    previous.mkdir(parents=True)
+    (previous / "summary.json").write_text('{"status": "optimal"}\n')
     argv = [case.command, "inputs/base.yaml", *case.args]
     if case.command == "solve":
         argv += ["--out", str(out)]
-    return Outcome(root, inputs, out, run_cli(*argv, cwd=root))
+    started = time.perf_counter()
+    proc = run_cli(*argv, cwd=root)
+    return Outcome(root, inputs, out, proc, time.perf_counter() - started)
 
 
 def check_rejected(case: Case, outcome: Outcome) -> list[str]:
@@ -672,8 +864,13 @@ def check_rejected(case: Case, outcome: Outcome) -> list[str]:
     output = proc.stdout + proc.stderr
     assert proc.returncode == 2, output
     assert "Traceback" not in output
-    assert not outcome.out.parent.exists(), "a run folder was written for invalid input"
-    assert {p.name for p in outcome.root.iterdir()} <= {"inputs", "outside.yaml"}
+    assert outcome.seconds < 2.0, f"took {outcome.seconds:.2f} s"
+    written = sorted(p.name for p in outcome.out.parent.iterdir())
+    assert written == [PREVIOUS], f"invalid input wrote {written}"
+    previous = outcome.out.parent / PREVIOUS
+    assert [p.name for p in previous.iterdir()] == ["summary.json"]
+    assert (previous / "summary.json").read_text() == '{"status": "optimal"}\n'
+    assert {p.name for p in outcome.root.iterdir()} <= {"inputs", "outside.yaml", "out"}
     header, *issues = proc.stderr.splitlines()
     assert header.startswith("error: invalid input"), proc.stderr
     if case.problems is not None:
@@ -704,7 +901,7 @@ def test_every_problem_is_reported_at_once(case: Case, tmp_path: Path):
 
 
 def test_there_are_enough_cases():
-    assert len(CASES) >= 30
+    assert len(CASES) + len(MULTI) >= 60
     assert len({c.id for c in CASES + MULTI}) == len(CASES + MULTI)
 
 

@@ -29,12 +29,22 @@ Id = Annotated[
 ]
 
 
+# Larger than any real quantity (t/yr) or amount (M$) in this domain by many orders of
+# magnitude; such a value is a typo or a unit error, and it would wreck the LP's numerics.
+MAX_MAGNITUDE = 1e12
+
+
 def _finite(value: Any, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"expected {what}, found {value!r}")
     value = float(value)
     if math.isnan(value) or math.isinf(value):
         raise ValueError(f"expected {what}, found {value!r} (NaN and infinity are not allowed)")
+    if abs(value) > MAX_MAGNITUDE:
+        raise ValueError(
+            f"expected {what}, found {value:g}, which is absurdly large (above {MAX_MAGNITUDE:g}); "
+            "quantities are in t/yr and money in million USD"
+        )
     return value
 
 
