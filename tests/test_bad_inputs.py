@@ -161,9 +161,9 @@ CASES = [
     Case(
         "alias_bomb",
         "inputs/base.yaml",
-        "bomb.f",
-        "aliases expand this to more than 200,000 values",
-        line="  f: &f",
+        "bomb.g",
+        "this expands to more than 2,000,000 values once YAML aliases are expanded",
+        line="  g: &g",
         edits=((BASE, APPEND, alias_bomb()),),
     ),
     Case(

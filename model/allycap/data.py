@@ -376,8 +376,9 @@ def _vintages(lead: int, life: int, earliest: int | None, years: list[int], end:
 def _lanes(inp: Inputs, years: list[int], makes, uses):
     """Lanes run from a region that makes (or stocks) a tradable commodity to one that uses it.
 
-    Re-export of imported material is not modelled: a lane leaves only a region that makes or
-    stocks the commodity. Routes apply in order, later ones winning; tariffs on a lane add up.
+    A lane leaves only a region that makes or stocks the commodity; re-export of imports is also
+    barred by formulation/trade.py (no_reexport). Routes apply in order, later ones winning;
+    tariffs on a lane add up.
     """
     trade = inp.trade
     routes = [

@@ -1,4 +1,4 @@
-"""Family 3, balance and demand.
+"""Balance and demand.
 
 Balance, for each region r, commodity c, year y and tag k (free disposal, so a co-product
 nobody wants does not make the model infeasible):

@@ -1,4 +1,4 @@
-"""Family 7, budgets: capital spent by a payer, per year and in total.
+"""Budgets: capital spent by a payer, per year and in total.
 
 spend[b,y] = sum_f pay_share[b,f] * capex[f] * new[f,y], in undiscounted M$ at decision time;
 pay_share is the payer's co-financing share (or 1 for a fund's eligible facilities) times the

@@ -1,4 +1,4 @@
-"""Family 1, capacity: vintages of new capacity, production limits, build limits, resources.
+"""Capacity: vintages of new capacity, production limits, build limits, resources.
 
 new[f,v] is capacity decided in year v, online from v + lead_time for `lifetime` years. The
 capacity online from new builds is carried as a running sum, online[f,y], so each decision

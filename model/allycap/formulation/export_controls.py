@@ -1,4 +1,4 @@
-"""Family 5, export controls: for each control, commodity and year,
+"""Export controls: for each control, commodity and year,
 sum over the listed origins, destinations and tags of ship[c,o,d,y,k] <= limit(y)  (0 = ban).
 """
 

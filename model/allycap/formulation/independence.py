@@ -1,4 +1,4 @@
-"""Family 4, independence rules.
+"""Independence rules.
 
 min_clean_share, for a group G (or each region of G), commodity c, year y:
   sum_{r in G} deliver[r,c,y,clean] >= s(y) * sum_{r in G} demand[r,c,y]

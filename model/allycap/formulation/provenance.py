@@ -1,4 +1,4 @@
-"""Family 2, provenance: every quantity carries a tag, clean or other.
+"""Provenance: every quantity carries a tag, clean or other.
 
 The tag rules are enforced by which variables exist (built in `data.prepare`):
 - a facility in a restricted origin produces `other` only; a source facility (no inputs)

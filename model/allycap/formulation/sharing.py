@@ -1,4 +1,4 @@
-"""Family 6, capacity sharing: co-financed plants whose output goes to partners in agreed shares.
+"""Capacity sharing: co-financed plants whose output goes to partners in agreed shares.
 
 For agreement a with host region h, output Q[a,y] = sum of its facilities' main output:
   sum_p alloc[a,p,y] = Q[a,y]                       every tonne goes to a partner

@@ -1,4 +1,4 @@
-"""Family 8, stockpiles: stock levels by region, commodity, year and tag, with a cover rule.
+"""Stockpiles: stock levels by region, commodity, year and tag, with a cover rule.
 
 stock[r,c,y,k] is the level at the end of model year y. It enters the balance as
 (stock carried in - stock carried out) / step, so a level built over a period of `step` years

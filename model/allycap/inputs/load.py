@@ -19,7 +19,9 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from allycap.errors import InputError, InputIssue
 
-MAX_NODES = 200_000  # a "billion laughs" alias bomb expands past this long before memory suffers
+# Values one file may expand to. It guards against "billion laughs" alias bombs, which expand
+# past it long before memory suffers, and leaves room for large generated inputs.
+MAX_NODES = 2_000_000
 MAX_DEPTH = 64
 MAX_INCLUDE_DEPTH = 16
 WRAPPER_KEYS = {"value", "source", "note"}
@@ -207,7 +209,8 @@ class _Reader:
             where, line = bomb
             self.issues.append(
                 InputIssue(
-                    f"aliases expand this to more than {MAX_NODES:,} values.",
+                    f"this expands to more than {MAX_NODES:,} values once YAML aliases are "
+                    "expanded (the limit per file).",
                     path=where,
                     file=shown,
                     line=line,
@@ -215,6 +218,7 @@ class _Reader:
                 )
             )
             return None
+        outer_count, self._nodes = self._nodes, 0  # the limit is per file
         try:
             return self.convert(node, prefix, shown, path, stack, loader, 0)
         except _TooLarge as exc:
@@ -227,6 +231,8 @@ class _Reader:
                 )
             )
             return None
+        finally:
+            self._nodes = outer_count
 
     def load_csv(self, path: Path, shown: str, prefix: tuple) -> dict | None:
         text = self.read_text(path, shown)
