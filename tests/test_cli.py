@@ -216,7 +216,9 @@ def test_solve_scenario_with_set_is_labelled(tmp_path: Path):
     assert costs and {row["scenario"] for row in costs} == {"china_export_ban"}
 
 
-def test_solve_infeasible_exits_1_and_writes_nothing(tmp_path: Path):
+def test_solve_infeasible_exits_1_and_writes_only_the_diagnosis(tmp_path: Path):
+    """An infeasible run explains itself and writes summary, manifest and infeasibility.json,
+    but no result tables (there is no solution to tabulate)."""
     scenario = tmp_path / "strict_short.yaml"
     scenario.write_text(STRICT_SHORT)
     out = tmp_path / "out"
@@ -224,8 +226,15 @@ def test_solve_infeasible_exits_1_and_writes_nothing(tmp_path: Path):
         allycap("solve", "inputs/base.yaml", "--scenario", str(scenario), "--out", str(out)), 1
     )
     assert "infeasible" in proc.stderr
-    assert "No run folder was written" in proc.stderr
-    assert not out.exists()
+    assert "strict mode: demand for magnet in USA" in proc.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "infeasibility.json",
+        "manifest.json",
+        "summary.json",
+    ]
+    diagnosis = json.loads((out / "infeasibility.json").read_text())
+    assert diagnosis["method"] == "iis"
+    assert any(c["family"] == "demand_met" for c in diagnosis["conflicts"])
 
 
 # -- check -------------------------------------------------------------------------------------

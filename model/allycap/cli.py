@@ -103,16 +103,36 @@ def solve(
     except InputError as exc:
         _fail_inputs(exc)
     _warn(r.warnings)
+    for text in r.numeric_warnings:
+        typer.echo(f"warning: numerics: {text}", err=True)
     res = r.results
-    if res.objective is None:
-        typer.echo(f"{res.status}: {res.message}", err=True)
-        typer.echo("No run folder was written; any previous results are untouched.", err=True)
-        raise typer.Exit(1)
     from allycap.write import write_run
 
     target = out or Path("outputs") / r.label
-    t = time.perf_counter()
     options = {"strict": r.data.strict, "time_limit": time_limit, "threads": threads}
+    if res.objective is None:
+        typer.echo(f"{res.status}: {res.message}", err=True)
+        if r.diagnosis is not None:
+            typer.echo("Why:", err=True)
+            for line in r.diagnosis.explanation:
+                typer.echo(f"  - {line}", err=True)
+            if r.diagnosis.note:
+                typer.echo(f"  ({r.diagnosis.note})", err=True)
+            write_run(
+                res,
+                target,
+                summary_payload(r),
+                manifest_payload(r, options),
+                {"infeasibility.json": r.diagnosis.as_dict()},
+            )
+            typer.echo(
+                f"Wrote {target}/infeasibility.json (every conflicting row, traced to its input).",
+                err=True,
+            )
+        else:
+            typer.echo("No run folder was written; any previous results are untouched.", err=True)
+        raise typer.Exit(1)
+    t = time.perf_counter()
     write_run(res, target, summary_payload(r), manifest_payload(r, options))
     r.timings["write"] = time.perf_counter() - t
     if not quiet:

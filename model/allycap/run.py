@@ -33,6 +33,9 @@ class Run:
     timings: dict[str, float] = field(default_factory=dict)
     model: object = None
     label: str = "base"
+    diagnosis: object = None  # diagnose.Diagnosis when the model is infeasible
+    numerics: dict = field(default_factory=dict)  # coefficient ranges handed to HiGHS
+    numeric_warnings: list[str] = field(default_factory=list)
 
 
 def scenario_label(scenarios: list[str | Path] | None) -> str:
@@ -59,6 +62,7 @@ def run(
     threads: int = 1,
     write_lp: str | None = None,
     label: str | None = None,
+    explain: bool = True,
 ) -> Run:
     """Load, validate, prepare, build, solve and extract. Raises InputError on bad input."""
     timings: dict[str, float] = {}
@@ -83,11 +87,61 @@ def run(
     outcome = solve_model(model, time_limit=time_limit, threads=threads)
     timings["solve"] = outcome.solve_seconds
     timings["highs"] = outcome.highs_seconds
+    diagnosis = None
+    if explain and outcome.status == "infeasible":
+        from allycap.diagnose import diagnose
+
+        t = time.perf_counter()
+        diagnosis = diagnose(model, data, raw, outcome.solver)
+        timings["diagnose"] = time.perf_counter() - t
     t = time.perf_counter()
     name = label or scenario_label(scenarios)
     results = extract(model, data, outcome, name)
     timings["extract"] = time.perf_counter() - t
-    return Run(raw, inputs, data, results, warnings, timings, model, name)
+    numerics, numeric_warnings = _numerics(outcome.numerics, data, raw)
+    return Run(
+        raw,
+        inputs,
+        data,
+        results,
+        warnings,
+        timings,
+        model,
+        name,
+        diagnosis,
+        numerics,
+        numeric_warnings,
+    )
+
+
+def _numerics(report, data, raw) -> tuple[dict, list[str]]:
+    """Ranges for the summary, and a warning naming the inputs behind each too-wide range."""
+    if report is None:
+        return {}, []
+    from allycap.health import WIDE
+    from allycap.trace import family_and_index, input_path, label
+
+    warnings = []
+    for name in report.wide():
+        low, high = report.ranges[name]
+        parts = []
+        for end, extreme in zip(("smallest", "largest"), report.extremes[name], strict=True):
+            comp = extreme.col if extreme.col is not None else extreme.row
+            if comp is None:
+                continue
+            family, index = family_and_index(comp)
+            path = input_path(family, index, data)
+            origin = raw.locate(path) if path else None
+            where = f" ({origin.file}:{origin.line})" if origin and origin.line else ""
+            parts.append(
+                f"{end} {abs(extreme.value):.3g} in {label(family, index)} from "
+                f"{'.'.join(map(str, path)) or 'the model'}{where}"
+            )
+        warnings.append(
+            f"{name} coefficients span {low:.3g} to {high:.3g} (ratio {high / low:.2g} > "
+            f"{WIDE:.0e}): " + "; ".join(parts) + ". Rescale units or drop negligible values."
+        )
+    return report.as_dict(), warnings
 
 
 def summary_payload(r: Run) -> dict:
@@ -104,6 +158,9 @@ def summary_payload(r: Run) -> dict:
         "sizes": describe(r.data),
         "timings_s": {k: round(v, 4) for k, v in r.timings.items()},
         "warnings": [w.format() for w in r.warnings],
+        "numerics": r.numerics,
+        "numeric_warnings": r.numeric_warnings,
+        "infeasibility": r.diagnosis.as_dict() if r.diagnosis is not None else None,
     }
 
 

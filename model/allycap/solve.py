@@ -43,10 +43,13 @@ class SolveOutcome:
     has_solution: bool
     objective: float | None
     duals: dict = field(default_factory=dict)  # constraint data -> dual
+    reduced_costs: dict = field(default_factory=dict)  # variable data -> reduced cost
     solve_seconds: float = 0.0
     highs_seconds: float = 0.0
     solver_version: str = ""
     log: str = ""
+    solver: object = None  # the persistent HiGHS interface, for diagnosis and re-solves
+    numerics: object = None  # health.NumericalReport of the LP handed to HiGHS
 
 
 def solver_version() -> str:
@@ -62,6 +65,7 @@ def solve_model(
     threads: int = 1,
     tee: bool = False,
     solver=None,
+    health: bool = True,
 ) -> SolveOutcome:
     """Solve `model` with HiGHS; pass `solver` to reuse a persistent instance across re-solves."""
     import sys
@@ -78,6 +82,12 @@ def solve_model(
     _threads_in_use = threads
     opt = solver or SolverFactory("highs")
     started = time.perf_counter()
+    numerics = None
+    if health:
+        from allycap.health import numerical_report
+
+        opt.set_instance(model)  # hand the LP over first, so its ranges can be read
+        numerics = numerical_report(opt)
     options = {"random_seed": 0}
     results = opt.solve(
         model,
@@ -115,12 +125,14 @@ def solve_model(
     has_solution = results.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
     message = STATUS_TEXT[status]
     duals: dict = {}
+    reduced: dict = {}
     objective = None
     if has_solution:
         results.solution_loader.load_vars()
         objective = pyo.value(model.total_cost)
         if status == "optimal":
             duals = dict(results.solution_loader.get_duals())
+            reduced = results.solution_loader.get_reduced_costs()  # a ComponentMap
         elif status in ("time_limit", "iteration_limit"):
             message += " The best solution found is reported; it may not be optimal."
     elif status in ("time_limit", "iteration_limit"):
@@ -137,10 +149,13 @@ def solve_model(
         has_solution=has_solution,
         objective=objective,
         duals=duals,
+        reduced_costs=reduced,
         solve_seconds=elapsed,
         highs_seconds=float(getattr(results.timing_info, "highs_time", elapsed) or elapsed),
         solver_version=".".join(str(v) for v in results.solver_version or ()),
         log=results.solver_log or "",
+        solver=opt,
+        numerics=numerics,
     )
 
 

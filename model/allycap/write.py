@@ -46,7 +46,14 @@ def _remove_abandoned(parent: Path, name: str) -> None:
             pass  # another user's live process
 
 
-def write_run(results: Results, out_dir: Path, summary: dict, manifest: dict) -> Path:
+def write_run(
+    results: Results,
+    out_dir: Path,
+    summary: dict,
+    manifest: dict,
+    extra: dict[str, dict] | None = None,
+) -> Path:
+    """Write the run folder atomically; `extra` maps further JSON file names to payloads."""
     out_dir = Path(out_dir)
     parent = out_dir.parent
     parent.mkdir(parents=True, exist_ok=True)
@@ -61,12 +68,14 @@ def write_run(results: Results, out_dir: Path, summary: dict, manifest: dict) ->
     try:
         for name in TABLES:
             table = results.tables.get(name)
-            if table is not None:
+            if table is not None and results.objective is not None:
                 table.to_csv(
                     tmp / f"{name}.csv", index=False, float_format="%.9g", lineterminator="\n"
                 )
         write_json(tmp / "summary.json", summary)
         write_json(tmp / "manifest.json", manifest)
+        for filename, payload in (extra or {}).items():
+            write_json(tmp / filename, payload)
         for f in tmp.iterdir():
             with open(f, "rb") as handle:
                 os.fsync(handle.fileno())

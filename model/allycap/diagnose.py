@@ -1,0 +1,312 @@
+"""Infeasibility in the terms of the input files.
+
+First an irreducible infeasible subset (IIS) from HiGHS (`iis_strategy` 2: in highspy 1.15 the
+default strategy returns an empty set even for a two-row conflict). Each row and bound of the
+IIS is traced to its constraint family, its indices, and the input element, file and line that
+produced it. For each policy rule in the conflict, one more LP measures how far the rest of the
+model can go toward it ("requires 9,000 t; at most 3,200 t can be had"), and candidate plants
+that cannot be online in time are named. If HiGHS gives no IIS, an elastic re-solve puts a
+penalised slack on every policy rule and reports the rules that need slack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyomo.environ as pyo
+
+from allycap.data import ModelData
+from allycap.inputs.load import RawInputs
+from allycap.trace import family_and_index, input_path, label
+
+# Families a user sets directly; the others (balance, capacity, ...) are physics.
+POLICY = (
+    "clean_share",
+    "origin_share",
+    "export_control",
+    "sharing_min",
+    "sharing_max",
+    "sharing_shipped",
+    "sharing_shipped_max",
+    "budget_per_year",
+    "budget_total",
+    "stock_cover",
+    "demand_met",
+    "build_max",
+    "resource_limit",
+)
+MAX_PROBES = 4  # extra LPs solved to measure how far the model can go toward a rule
+
+
+@dataclass
+class Conflict:
+    family: str
+    index: tuple
+    label: str
+    input_path: tuple
+    file: str | None
+    line: int | None
+    bound: str  # "lower", "upper", "equality", or "variable bound"
+    policy: bool
+
+    def as_dict(self) -> dict:
+        return {
+            "family": self.family,
+            "index": [str(i) for i in self.index],
+            "constraint": self.label,
+            "input": ".".join(str(p) for p in self.input_path),
+            "file": self.file,
+            "line": self.line,
+            "bound": self.bound,
+            "policy_rule": self.policy,
+        }
+
+
+@dataclass
+class Diagnosis:
+    method: str  # "iis", "elastic" or "none"
+    conflicts: list[Conflict] = field(default_factory=list)
+    explanation: list[str] = field(default_factory=list)
+    note: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "method": self.method,
+            "note": self.note,
+            "explanation": self.explanation,
+            "conflicts": [c.as_dict() for c in self.conflicts],
+        }
+
+
+def _conflict(component, bound: str, data: ModelData, raw: RawInputs | None) -> Conflict:
+    family, index = family_and_index(component)
+    path = input_path(family, index, data)
+    origin = raw.locate(path) if raw is not None and path else None
+    return Conflict(
+        family=family,
+        index=index,
+        label=label(family, index),
+        input_path=path,
+        file=origin.file if origin else None,
+        line=origin.line if origin else None,
+        bound=bound,
+        policy=family in POLICY,
+    )
+
+
+def _iis(opt, data: ModelData, raw: RawInputs | None) -> list[Conflict] | None:
+    h = opt._solver_model
+    h.setOptionValue("iis_strategy", 2)
+    h.setOptionValue("output_flag", False)  # HiGHS prints its IIS search to the console
+    try:
+        _, iis = h.getIis()
+    except Exception:  # an IIS is a bonus; the elastic re-solve still explains
+        return None
+    finally:
+        h.setOptionValue("output_flag", True)
+    if not iis.valid_ or not len(iis.row_index_):
+        return None
+    cols = {idx: opt._vars[vid][0] for vid, idx in opt._pyomo_var_to_solver_var_map.items()}
+    rows = opt._solver_con_to_pyomo_con_map
+    found = []
+    for i, b in zip(iis.row_index_, iis.row_bound_, strict=False):
+        con = rows.get(int(i))
+        if con is not None:
+            kind = "equality" if con.equality else ("lower" if int(b) == 2 else "upper")
+            found.append(_conflict(con, kind, data, raw))
+    for j in iis.col_index_:
+        var = cols.get(int(j))
+        if var is not None:
+            found.append(_conflict(var, "variable bound", data, raw))
+    return found
+
+
+def _policy_components(m: pyo.ConcreteModel):
+    for name in POLICY:
+        comp = getattr(m, name, None)
+        if comp is not None:
+            yield from comp.values()
+
+
+def _elastic(m: pyo.ConcreteModel, data: ModelData, raw) -> list[Conflict]:
+    """Relax every policy row with a penalised slack; the rows that use slack are the conflict.
+
+    Changes `m` for good (the model is not solved again after a diagnosis)."""
+    from pyomo.contrib.solver.common.factory import SolverFactory
+
+    slacks = []
+    rows = list(_policy_components(m))
+    m._slack = pyo.Var(range(len(rows)), range(2), within=pyo.NonNegativeReals)
+    for i, con in enumerate(rows):
+        body, lower, upper = con.body, con.lower, con.upper
+        relaxed = body + m._slack[i, 0] - m._slack[i, 1]
+        con.set_value((lower, relaxed, upper))
+        slacks.append((con, m._slack[i, 0], m._slack[i, 1]))
+    m.total_cost.deactivate()
+    m._elastic_obj = pyo.Objective(expr=sum(m._slack.values()))
+    res = SolverFactory("highs").solve(
+        m, load_solutions=False, raise_exception_on_nonoptimal_result=False
+    )
+    if res.solution_status.name not in ("optimal", "feasible"):
+        return []
+    res.solution_loader.load_vars()
+    found = []
+    for con, up, down in slacks:
+        if (up.value or 0) > 1e-7 or (down.value or 0) > 1e-7:
+            found.append(_conflict(con, "relaxed", data, raw))
+    return found
+
+
+def _best_toward(m: pyo.ConcreteModel, con) -> float | None:
+    """The best the rest of the model can do for `con`'s left-hand side, `con` itself dropped."""
+    from pyomo.contrib.solver.common.factory import SolverFactory
+
+    sense = pyo.maximize if con.lower is not None else pyo.minimize
+    con.deactivate()
+    m.total_cost.deactivate()
+    m._probe = pyo.Objective(expr=con.body, sense=sense)
+    try:
+        res = SolverFactory("highs").solve(
+            m, load_solutions=False, raise_exception_on_nonoptimal_result=False
+        )
+        if res.solution_status.name != "optimal":
+            return None
+        res.solution_loader.load_vars()
+        return float(pyo.value(con.body))
+    finally:
+        m.del_component(m._probe)
+        m.total_cost.activate()
+        con.activate()
+
+
+def _late_candidates(data: ModelData, commodity: str, year: int) -> list[str]:
+    """Plants outside restricted origins that make `commodity` but cannot be online by `year`."""
+    fac = data.facilities
+    notes = []
+    for f in fac.index:
+        if fac.at[f, "output"] != commodity or fac.at[f, "region"] in data.restricted:
+            continue
+        lead = fac.at[f, "lead_time"]
+        if lead is None or lead != lead:
+            continue
+        vint = data.vintages.get(f)
+        first = min(v + int(lead) for v in vint.decisions) if vint and vint.decisions else None
+        if first is None or first > year:
+            when = f"from {first}" if first else "never inside the horizon"
+            notes.append(f"{f} (lead time {int(lead)} years) could be online {when}")
+    return notes
+
+
+def _sentence(c: Conflict, m, data: ModelData, best: float | None) -> str:
+    d = data
+    where = f" ({c.file}:{c.line})" if c.file else ""
+    have = "" if best is None else f"; the rest of the model can reach at most {best:,.0f}"
+    if c.family == "clean_share":
+        row = d.clean_share_rows[c.index[0]]
+        total = sum(d.demand.get((r, row.commodity, row.year), 0.0) for r in row.regions)
+        need = row.share * total
+        text = (
+            f"independence rule {row.rule}{where} requires {row.share:.0%} of {row.commodity} "
+            f"demand in {'+'.join(row.regions)} in {row.year} to be clean: {need:,.0f} t"
+        )
+        if best is not None:
+            text += f"; clean {row.commodity} that can be delivered there in {row.year} is at most "
+            text += f"{best:,.0f} t"
+        late = _late_candidates(d, row.commodity, row.year)
+        if late:
+            text += ". Candidate plants too late for it: " + "; ".join(late[:4])
+        return text + "."
+    if c.family == "stock_cover":
+        r, com, y = c.index
+        pile = d.stockpiles[r, com]
+        need = pile.cover[y] * d.demand.get((r, com, y), 0.0) + pile.min_level[y]
+        text = f"stockpile {pile.id}{where} requires {need:,.0f} t of {com} in {r} in {y}"
+        if best is not None:
+            text += f"; at most {best:,.0f} t can be held then"
+        return text + "."
+    if c.family == "demand_met":
+        r, com, y = c.index
+        text = (
+            f"strict mode: demand for {com} in {r} in {y} is {d.demand[r, com, y]:,.0f} t and "
+            "may not go unmet"
+        )
+        if best is not None:
+            text += f"; at most {best:,.0f} t can be delivered"
+        return text + "."
+    if c.family in ("budget_per_year", "budget_total"):
+        b = d.budgets[c.index[0]]
+        limit = b.total if c.family == "budget_total" else d.step * b.per_year[c.index[1]]
+        when = "in total" if c.family == "budget_total" else f"in {c.index[1]}"
+        text = f"budget {b.id}{where} allows {limit:,.1f} M$ {when}"
+        if best is not None:
+            text += f"; the other rules need at least {best:,.1f} M$ of its spending"
+        return text + "."
+    if c.family == "export_control":
+        row = d.export_control_rows[c.index[0]]
+        text = (
+            f"export control {row.control}{where} limits {row.commodity} to {row.limit:,.0f} t in "
+            f"{row.year}"
+        )
+        if best is not None:
+            text += f"; the other rules need at least {best:,.0f} t through it"
+        return text + "."
+    if c.family == "build_max":
+        f = c.index[0]
+        cap = data.facilities.at[f, "max_new"]
+        return f"new capacity at {f}{where} is capped at {cap:,.0f} t/yr (expansion.max)."
+    if c.family == "resource_limit":
+        f = c.index[0]
+        cap = data.facilities.at[f, "resource"]
+        return f"{f}{where} may produce at most {cap:,.0f} t over the horizon (resource)."
+    if c.family.startswith("sharing"):
+        return f"sharing agreement {c.input_path[-1]}{where}: {c.label} cannot hold{have}."
+    return f"{c.label}{where} (from {'.'.join(map(str, c.input_path)) or 'the model'}){have}."
+
+
+def diagnose(m: pyo.ConcreteModel, data: ModelData, raw: RawInputs | None, opt) -> Diagnosis:
+    """Explain why `m` (just found infeasible by `opt`) is infeasible."""
+    conflicts = _iis(opt, data, raw) if opt is not None else None
+    method = "iis"
+    note = ""
+    if not conflicts:
+        method = "elastic"
+        note = "HiGHS returned no IIS; the rules below needed slack in an elastic re-solve."
+    # Rules a user chose first (shares, covers, bans, budgets), then the limits they run into.
+    order = {name: i for i, name in enumerate(POLICY)}
+    policy = sorted((c for c in (conflicts or []) if c.policy), key=lambda c: order[c.family])
+    diagnosis = Diagnosis(method, conflicts or [], note=note)
+    probes = 0
+    seen = set()
+    for c in policy:
+        key = (c.family, c.input_path)
+        if key in seen:
+            continue
+        seen.add(key)
+        comp = getattr(m, c.family)[c.index if len(c.index) != 1 else c.index[0]]
+        best = None
+        if probes < MAX_PROBES and c.family in (
+            "clean_share",
+            "stock_cover",
+            "demand_met",
+            "budget_per_year",
+            "budget_total",
+            "export_control",
+        ):
+            best = _best_toward(m, comp)
+            probes += 1
+        diagnosis.explanation.append(_sentence(c, m, data, best))
+    if method == "elastic":
+        relaxed = _elastic(m, data, raw)
+        diagnosis.conflicts = relaxed
+        for c in relaxed:
+            diagnosis.explanation.append(_sentence(c, m, data, None))
+        if not relaxed:
+            diagnosis.method = "none"
+            diagnosis.note = (
+                "HiGHS returned no IIS and relaxing every policy rule does not restore "
+                "feasibility: the conflict lies in capacity, balances or trade."
+            )
+    if not diagnosis.explanation and diagnosis.conflicts:
+        for c in diagnosis.conflicts[:6]:
+            diagnosis.explanation.append(_sentence(c, m, data, None))
+    return diagnosis
