@@ -157,12 +157,15 @@ def _elastic(m: pyo.ConcreteModel, data: ModelData, raw) -> list[Conflict]:
     return found
 
 
-def _best_toward(m: pyo.ConcreteModel, con) -> float | None:
-    """The best the rest of the model can do for `con`'s left-hand side, `con` itself dropped."""
+def _best_toward(m: pyo.ConcreteModel, con, siblings: list) -> float | None:
+    """The best the rest of the model can do for `con`'s left-hand side, with `con` and the
+    other rows of the same rule (`siblings`, e.g. its other years) dropped."""
     from pyomo.contrib.solver.common.factory import SolverFactory
 
     sense = pyo.maximize if con.lower is not None else pyo.minimize
-    con.deactivate()
+    dropped = [c for c in siblings if c.active]
+    for c in dropped:
+        c.deactivate()
     m.total_cost.deactivate()
     m._probe = pyo.Objective(expr=con.body, sense=sense)
     try:
@@ -172,11 +175,13 @@ def _best_toward(m: pyo.ConcreteModel, con) -> float | None:
         if res.solution_status.name != "optimal":
             return None
         res.solution_loader.load_vars()
-        return float(pyo.value(con.body))
+        best = float(pyo.value(con.body))
+        return 0.0 if abs(best) < 1e-9 else best
     finally:
         m.del_component(m._probe)
         m.total_cost.activate()
-        con.activate()
+        for c in dropped:
+            c.activate()
 
 
 def _late_candidates(data: ModelData, commodity: str, year: int) -> list[str]:
@@ -282,7 +287,8 @@ def diagnose(m: pyo.ConcreteModel, data: ModelData, raw: RawInputs | None, opt) 
         if key in seen:
             continue
         seen.add(key)
-        comp = getattr(m, c.family)[c.index if len(c.index) != 1 else c.index[0]]
+        family = getattr(m, c.family)
+        comp = family[c.index if len(c.index) != 1 else c.index[0]]
         best = None
         if probes < MAX_PROBES and c.family in (
             "clean_share",
@@ -292,7 +298,12 @@ def diagnose(m: pyo.ConcreteModel, data: ModelData, raw: RawInputs | None, opt) 
             "budget_total",
             "export_control",
         ):
-            best = _best_toward(m, comp)
+            siblings = [
+                row
+                for row in family.values()
+                if input_path(*family_and_index(row), data) == c.input_path
+            ]
+            best = _best_toward(m, comp, siblings)
             probes += 1
         diagnosis.explanation.append(_sentence(c, m, data, best))
     if method == "elastic":

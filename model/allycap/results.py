@@ -436,6 +436,19 @@ def _duals(m, d: ModelData, outcome: SolveOutcome) -> pd.DataFrame:
             "M$ PV per M$",
             "value of one more M$ in this budget's total",
         )
+    for (r, c, y), con in m.stock_cover.items():
+        dual = duals.get(con, 0.0)
+        add(
+            "stockpile",
+            d.stockpiles[r, c].id,
+            r,
+            c,
+            y,
+            dual,
+            dual / d.weight[y] * 1e3,
+            "USD/kg",
+            "cost of requiring one more tonne in the stockpile, in that year's money",
+        )
     for i, con in m.export_control.items():
         row = d.export_control_rows[i]
         dual = duals.get(con, 0.0)

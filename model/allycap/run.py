@@ -92,7 +92,12 @@ def run(
         from allycap.diagnose import diagnose
 
         t = time.perf_counter()
-        diagnosis = diagnose(model, data, raw, outcome.solver)
+        try:
+            diagnosis = diagnose(model, data, raw, outcome.solver)
+        except Exception as exc:  # a failed diagnosis must not hide the infeasibility itself
+            from allycap.diagnose import Diagnosis
+
+            diagnosis = Diagnosis("none", note=f"the diagnosis itself failed: {exc!r}")
         timings["diagnose"] = time.perf_counter() - t
     t = time.perf_counter()
     name = label or scenario_label(scenarios)
