@@ -306,9 +306,9 @@ def _cross_checks(inp: Inputs, raw: RawInputs) -> Iterator[InputIssue]:
                 yield from year_map((*base, "per_tonne"), t.per_tonne)
                 for c in t.commodities or list(inp.trade.transport_cost):
                     com = commodities.get(c)
-                    rates = t.ad_valorem.values() if isinstance(t.ad_valorem, dict) else [
-                        t.ad_valorem
-                    ]
+                    rates = (
+                        t.ad_valorem.values() if isinstance(t.ad_valorem, dict) else [t.ad_valorem]
+                    )
                     if com is not None and com.price is None and any(v > 0 for v in rates):
                         yield issue(
                             (*base, "ad_valorem"),
