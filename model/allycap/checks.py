@@ -56,6 +56,9 @@ def run_checks(
         elif unmet is not None and unmet > threshold + 1e-9:
             ok = False
             detail = f"unmet demand {unmet:.4%} of demand exceeds the threshold {threshold:.4%}"
+        elif short := _clean_share_shortfalls(r):
+            ok = False
+            detail = "; ".join(short)
         else:
             ok = True
             detail = (
@@ -77,6 +80,31 @@ def run_checks(
             )
         )
     return outcomes
+
+
+def _clean_share_shortfalls(r) -> list[str]:
+    """Each `check.min_clean_share` threshold the solution misses, in words."""
+    mix = r.results.tables["supply_mix"]
+    inp = r.inputs
+    found = []
+    for cid, c in inp.check.min_clean_share.items():
+        wanted = set(c.regions)
+        group = [g for g, reg in inp.regions.items() if g in wanted or reg.bloc in wanted]
+        rows = mix[(mix.commodity == c.commodity) & mix.region.isin(group)]
+        if c.from_year is not None:
+            rows = rows[rows.year >= c.from_year]
+        for year, part in rows.groupby("year"):
+            demand = part.demand_t.sum()
+            if demand <= 0:
+                continue
+            share = part.delivered_clean_t.sum() / demand
+            if share < c.share - 1e-9:
+                found.append(
+                    f"clean share check {cid}: {c.commodity} in {'+'.join(group)} was "
+                    f"{share:.1%} in {year}, below {c.share:.1%}"
+                )
+                break
+    return found
 
 
 def write_junit(path: Path, outcomes: list[CheckOutcome]) -> None:

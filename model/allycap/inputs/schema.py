@@ -350,9 +350,20 @@ class Options(Strict):
     strict: bool = Field(False, description="forbid unmet demand: a shortfall is infeasible")
 
 
+class CleanShareCheck(Strict):
+    regions: Selector
+    commodity: Id
+    share: Share = Field(description="smallest clean share of the group's demand accepted")  # type: ignore[valid-type]
+    from_year: Year | None = Field(None, description="first year checked; all years if omitted")
+
+
 class Check(Strict):
     max_unmet_share: Share = Field(  # type: ignore[valid-type]
         0.0, description="largest unmet share of total demand that `allycap check` accepts"
+    )
+    min_clean_share: dict[Id, CleanShareCheck] = Field(
+        default_factory=dict,
+        description="clean-share thresholds `allycap check` enforces on the solution",
     )
     expect: Literal["feasible", "infeasible"] = Field(
         "feasible", description="what `allycap check` expects of this scenario"

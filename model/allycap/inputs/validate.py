@@ -407,6 +407,12 @@ def _cross_checks(inp: Inputs, raw: RawInputs) -> Iterator[InputIssue]:
         if b.per_year is not None:
             yield from year_map((*base, "per_year"), b.per_year)
 
+    for cid, c in inp.check.min_clean_share.items():
+        base = ("check", "min_clean_share", cid)
+        yield from selector((*base, "regions"), c.regions)
+        yield from ref((*base, "commodity"), c.commodity, commodities, "commodity")
+        yield from year((*base, "from_year"), c.from_year)
+
     seen_stock: dict[tuple, str] = {}
     for kid, k in inp.stockpiles.items():
         base = ("stockpiles", kid)
