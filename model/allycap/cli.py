@@ -232,6 +232,36 @@ def check(
 
 
 @app.command()
+def explain(
+    run_dir: Annotated[Path, typer.Argument(help="a run folder written by `allycap solve`")],
+    facility: Annotated[str | None, typer.Option(help="facility id to explain")] = None,
+    region: Annotated[str | None, typer.Option(help="region id (with --commodity, --year)")] = None,
+    commodity: Annotated[str | None, typer.Option(help="commodity id")] = None,
+    year: Annotated[int | None, typer.Option(help="model year")] = None,
+) -> None:
+    """Why a facility was built or not, or what sets a market: costs against the marginal
+    value of output, binding constraints, reduced costs (read from the run folder)."""
+    from allycap.explain import ExplainError, explain_facility, explain_market
+
+    try:
+        if facility:
+            text = explain_facility(run_dir, facility)
+        elif region and commodity and year is not None:
+            text = explain_market(run_dir, region, commodity, year)
+        else:
+            typer.echo(
+                "error: give --facility ID, or --region R --commodity C --year Y. "
+                "Fix: e.g. allycap explain outputs/base --facility mountain_pass",
+                err=True,
+            )
+            raise typer.Exit(2)
+    except ExplainError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(text)
+
+
+@app.command()
 def schema() -> None:
     """Print the JSON Schema of the input format (for editors)."""
     from allycap.inputs.schema import Inputs

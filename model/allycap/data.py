@@ -170,6 +170,24 @@ class ModelData:
         return self.years[i - 1] if i else None
 
 
+FACILITY_COLUMNS = [
+    "facility",
+    "name",
+    "region",
+    "process",
+    "stage",
+    "output",
+    "status",
+    "fixed_om",
+    "resource",
+    "capex",
+    "lead_time",
+    "lifetime",
+    "max_new",
+    "ramp",
+]
+
+
 def _select(items: list[str] | None, inp: Inputs) -> list[str]:
     """Expand a selector (region ids and bloc names) to region ids, in input order."""
     if items is None:
@@ -251,13 +269,7 @@ def prepare(inp: Inputs, strict: bool | None = None) -> ModelData:
         for y in years:
             if fid in vintages or existing[fid, y] > 0:
                 prod_index.extend((fid, y, k) for k in tags)
-    facilities = (
-        pd.DataFrame(rows).set_index("facility")
-        if rows
-        else pd.DataFrame(columns=["facility", "region", "process", "stage", "output"]).set_index(
-            "facility"
-        )
-    )
+    facilities = pd.DataFrame(rows, columns=FACILITY_COLUMNS).set_index("facility")
 
     running = {fid for fid, _, _ in prod_index}
     makes: dict[str, set[str]] = defaultdict(set)  # commodity -> regions that make it

@@ -26,6 +26,7 @@ TABLES = (
     "stocks",
     "costs",
     "duals",
+    "marginals",
 )
 
 
@@ -264,6 +265,7 @@ def extract(m: pyo.ConcreteModel, d: ModelData, outcome: SolveOutcome, scenario:
 
     costs = _costs(m, d, payers)
     duals = _duals(m, d, outcome)
+    marginals = _marginals(m, d, outcome)
     res.tables = {
         "investments": investments,
         "capacity": capacity,
@@ -273,6 +275,7 @@ def extract(m: pyo.ConcreteModel, d: ModelData, outcome: SolveOutcome, scenario:
         "stocks": stocks,
         "costs": costs,
         "duals": duals,
+        "marginals": marginals,
     }
     for table in res.tables.values():
         table.insert(0, "scenario", scenario)
@@ -331,6 +334,73 @@ def _costs(m, d: ModelData, payers) -> pd.DataFrame:
         ["year", "category", "region"],
         ["year", "category", "region", "annual_musd", "present_value_musd"],
     )
+
+
+MARGINAL_COLUMNS = [
+    "facility",
+    "region",
+    "stage",
+    "commodity",
+    "year",
+    "tag",
+    "production_t",
+    "capacity_t",
+    "output_value_musd_per_t",
+    "input_cost_musd_per_t",
+    "variable_cost_musd_per_t",
+    "margin_musd_per_t",
+    "capacity_rent_musd_per_t_yr",
+    "annual_cost_musd_per_t_yr",
+    "new_capacity_reduced_cost_musd_pv",
+]
+
+
+def _marginals(m, d: ModelData, outcome: SolveOutcome) -> pd.DataFrame:
+    """Each facility's economics at the optimum, in that year's money per tonne.
+
+    output value and input cost use the balance shadow prices of the facility's region (so a
+    plant is worth running when its margin is positive); the capacity rent is what one more
+    t/yr of capacity would save that year; the reduced cost of new capacity decided that year
+    is what building one more t/yr would add to the total cost (zero for a build the optimum
+    makes, positive for one it rejects).
+    """
+    duals, reduced = outcome.duals, outcome.reduced_costs
+    if not duals:
+        return pd.DataFrame(columns=MARGINAL_COLUMNS)
+    fac = d.facilities
+    balance = {key: duals.get(con, 0.0) for key, con in m.balance.items()}
+    limit = {key: duals.get(con, 0.0) for key, con in m.capacity_limit.items()}
+    fixed_om = fac["fixed_om"].to_dict()
+    rows = []
+    for f, y, k in d.prod_index:
+        r, w = fac.at[f, "region"], d.weight[y]
+        value = sum(a * balance.get((r, c, y, k), 0.0) for c, a in d.outputs[f].items()) / w
+        cost = sum(a * balance.get((r, c, y, k), 0.0) for c, a in d.inputs_per_unit[f].items()) / w
+        variable = d.variable_cost[f, y]
+        online = _v(m.online[f, y]) if f in d.vintages else 0.0
+        rc = None
+        if f in d.vintages and y in d.vintages[f].decisions:
+            rc = float(reduced.get(m.new[f, y], 0.0)) if reduced else None
+        rows.append(
+            {
+                "facility": f,
+                "region": r,
+                "stage": fac.at[f, "stage"],
+                "commodity": fac.at[f, "output"],
+                "year": y,
+                "tag": k,
+                "production_t": _v(m.prod[f, y, k]),
+                "capacity_t": d.existing[f, y] + online,
+                "output_value_musd_per_t": value,
+                "input_cost_musd_per_t": cost,
+                "variable_cost_musd_per_t": variable,
+                "margin_musd_per_t": value - cost - variable,
+                "capacity_rent_musd_per_t_yr": -limit.get((f, y), 0.0) * d.availability[f, y] / w,
+                "annual_cost_musd_per_t_yr": d.annualized_capex.get(f, 0.0) + float(fixed_om[f]),
+                "new_capacity_reduced_cost_musd_pv": rc,
+            }
+        )
+    return _frame(rows, ["facility", "year", "tag"], MARGINAL_COLUMNS)
 
 
 def _duals(m, d: ModelData, outcome: SolveOutcome) -> pd.DataFrame:
@@ -435,6 +505,32 @@ def _duals(m, d: ModelData, outcome: SolveOutcome) -> pd.DataFrame:
             -dual,
             "M$ PV per M$",
             "value of one more M$ in this budget's total",
+        )
+    for f, con in m.build_max.items():
+        dual = duals.get(con, 0.0)
+        add(
+            "build",
+            f,
+            d.facilities.at[f, "region"],
+            d.facilities.at[f, "output"],
+            None,
+            dual,
+            -dual,
+            "M$ PV per t/yr",
+            "saving from allowing one more t/yr of new capacity (max)",
+        )
+    for f, con in m.resource_limit.items():
+        dual = duals.get(con, 0.0)
+        add(
+            "build",
+            f,
+            d.facilities.at[f, "region"],
+            d.facilities.at[f, "output"],
+            None,
+            dual,
+            -dual,
+            "M$ PV per t",
+            "saving from one more tonne of resource",
         )
     for (r, c, y), con in m.stock_cover.items():
         dual = duals.get(con, 0.0)
