@@ -606,4 +606,18 @@ def _kpis(res: Results, d: ModelData) -> dict:
         "demand_t_total": demand,
         "unmet_t_total": unmet,
         "unmet_share": unmet / demand if demand > 0 else 0.0,
+        "shadow_prices": _shadow_prices(t["duals"]),
     }
+
+
+def _shadow_prices(duals: pd.DataFrame) -> dict:
+    """The policy shadow prices, by family and rule: {year: value} with the unit beside."""
+    out: dict = {}
+    policy = duals[duals.family.isin(["independence", "budget", "export_control", "stockpile"])]
+    for (family, rule), part in policy.groupby(["family", "rule"], sort=True):
+        by_year = {
+            ("total" if pd.isna(y) else int(y)): round(float(v), 9)
+            for y, v in part.groupby("year", dropna=False)["value"].sum().items()
+        }
+        out.setdefault(family, {})[rule] = {"unit": part["unit"].iloc[0], "by_year": by_year}
+    return out
