@@ -53,6 +53,8 @@ def run_checks(
             detail = f"expected infeasible; solver says {res.status}"
         elif res.status != "optimal":
             ok, detail = False, f"{res.status}: {res.message}"
+            if r.diagnosis is not None and r.diagnosis.explanation:
+                detail = f"{res.status}: " + " ".join(r.diagnosis.explanation[:3])
         elif unmet is not None and unmet > threshold + 1e-9:
             ok = False
             detail = f"unmet demand {unmet:.4%} of demand exceeds the threshold {threshold:.4%}"

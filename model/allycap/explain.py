@@ -134,6 +134,11 @@ def explain_market(run: Path, region: str, commodity: str, year: int) -> str:
             f"  Marginal cost of one more tonne delivered: {price.iloc[0].value:,.2f} "
             "USD/kg (that year's money)."
         )
+    elif not row.empty:
+        lines.append(
+            "  The demand row's shadow price is 0: a binding rule below carries the marginal "
+            "cost (its requirement grows with demand), or the LP is degenerate."
+        )
     flows = _read(run, "flows")
     inbound = flows[
         (flows.destination == region) & (flows.commodity == commodity) & (flows.year == year)
