@@ -262,6 +262,23 @@ def explain(
 
 
 @app.command()
+def generate(
+    out: Annotated[Path, typer.Option(help="folder to write base.yaml into")],
+    regions: Annotated[int, typer.Option(min=3, help="regions (the first is restricted)")] = 6,
+    years: Annotated[int, typer.Option(min=2, help="yearly model years")] = 16,
+    facilities: Annotated[
+        int, typer.Option(min=1, help="facilities per region and stage (half are candidates)")
+    ] = 2,
+) -> None:
+    """Write a synthetic input of any size with the structure of the real dataset."""
+    from allycap.synthetic import generate as make
+    from allycap.synthetic import write
+
+    path = write(make(regions, years, facilities), out)
+    typer.echo(f"wrote {path} ({regions} regions, {years} years, {facilities} per stage)")
+
+
+@app.command()
 def schema() -> None:
     """Print the JSON Schema of the input format (for editors)."""
     from allycap.inputs.schema import Inputs

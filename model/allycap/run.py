@@ -86,6 +86,7 @@ def run(
         write_model(model, write_lp)
     outcome = solve_model(model, time_limit=time_limit, threads=threads)
     timings["solve"] = outcome.solve_seconds
+    timings["handoff"] = outcome.handoff_seconds
     timings["highs"] = outcome.highs_seconds
     diagnosis = None
     if explain and outcome.status == "infeasible":

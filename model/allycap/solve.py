@@ -46,6 +46,7 @@ class SolveOutcome:
     reduced_costs: dict = field(default_factory=dict)  # variable data -> reduced cost
     solve_seconds: float = 0.0
     highs_seconds: float = 0.0
+    handoff_seconds: float = 0.0  # Pyomo handing the LP to HiGHS (set_instance)
     solver_version: str = ""
     log: str = ""
     solver: object = None  # the persistent HiGHS interface, for diagnosis and re-solves
@@ -83,10 +84,12 @@ def solve_model(
     opt = solver or SolverFactory("highs")
     started = time.perf_counter()
     numerics = None
+    handoff = 0.0
     if health:
         from allycap.health import numerical_report
 
         opt.set_instance(model)  # hand the LP over first, so its ranges can be read
+        handoff = time.perf_counter() - started
         numerics = numerical_report(opt)
     options = {"random_seed": 0}
     results = opt.solve(
@@ -151,6 +154,7 @@ def solve_model(
         duals=duals,
         reduced_costs=reduced,
         solve_seconds=elapsed,
+        handoff_seconds=handoff,
         highs_seconds=float(getattr(results.timing_info, "highs_time", elapsed) or elapsed),
         solver_version=".".join(str(v) for v in results.solver_version or ()),
         log=results.solver_log or "",

@@ -1,0 +1,196 @@
+"""allycap benchmark: prints sizes, stage timings, peak memory and ratios; fits cost vs size.
+
+Not part of the test run (machines are noisy; read the ratios). Usage:
+
+    python benchmarks/bench.py                 # default inputs + synthetic sizes up to ~1M nnz
+    python benchmarks/bench.py --quick         # smaller sizes only (a minute or two)
+    python benchmarks/bench.py --sizes 6x16x2 12x16x4
+
+Each measurement runs in a fresh process, so peak memory (max RSS) is that run's alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SIZES = ["6x16x2", "12x16x3", "18x16x4", "26x16x5", "36x16x6"]
+QUICK_SIZES = ["6x16x2", "10x16x3", "14x16x4"]
+
+
+def measure(inputs: str) -> dict:
+    """Run the pipeline stage by stage on `inputs` and return figures (called in a subprocess)."""
+    import resource
+
+    from allycap.data import prepare
+    from allycap.formulation.build import build_model
+    from allycap.inputs.load import load_inputs
+    from allycap.inputs.validate import validate
+    from allycap.results import extract
+    from allycap.run import Run, manifest_payload, summary_payload
+    from allycap.solve import solve_model
+    from allycap.write import write_run
+
+    t = {}
+    s = time.perf_counter()
+    raw = load_inputs(inputs)
+    inp = validate(raw)
+    t["load_validate"] = time.perf_counter() - s
+    s = time.perf_counter()
+    data = prepare(inp)
+    t["prepare"] = time.perf_counter() - s
+    s = time.perf_counter()
+    model = build_model(data)
+    t["build"] = time.perf_counter() - s
+    outcome = solve_model(model)
+    t["handoff"] = outcome.handoff_seconds
+    t["highs"] = outcome.highs_seconds
+    t["solve_other"] = outcome.solve_seconds - outcome.handoff_seconds - outcome.highs_seconds
+    lp = outcome.solver._solver_model.getLp()
+    s = time.perf_counter()
+    results = extract(model, data, outcome, "bench")
+    t["extract"] = time.perf_counter() - s
+    s = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        r = Run(raw, inp, data, results, [], dict(t), model, "bench")
+        write_run(results, Path(tmp) / "run", summary_payload(r), manifest_payload(r, {}))
+    t["write"] = time.perf_counter() - s
+    outside = sum(v for k, v in t.items() if k != "highs")
+    return {
+        "status": outcome.status,
+        "vars": int(lp.num_col_),
+        "cons": int(lp.num_row_),
+        "nnz": int(len(lp.a_matrix_.value_)),
+        "times": t,
+        "outside": outside,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _in_subprocess(inputs: str) -> dict:
+    here = str(Path(__file__).parent)
+    code = (
+        f"import json, sys; sys.path.insert(0, {here!r}); from bench import measure; "
+        f"print(json.dumps(measure({inputs!r})))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if proc.returncode:
+        raise SystemExit(proc.stderr)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def sweep_ratio(points: int = 21) -> tuple[float, float, int]:
+    """One full solve of the default inputs against a `points`-point sweep of an allied clean
+    share from 0 to 100% re-solved on one persistent HiGHS model (mutable parameters)."""
+    code = f"""
+import json, sys, time
+from pyomo.contrib.solver.common.factory import SolverFactory
+from allycap.run import run
+started = time.perf_counter()
+r = run({str(ROOT / 'inputs' / 'base.yaml')!r}, overrides=[
+    "independence.bench_sweep={{kind: min_clean_share, regions: [allied], commodity: magnet, "
+    "share: 0.0}}"])
+one = time.perf_counter() - started
+m = r.model
+rows = [i for i in m.clean_share_target if r.data.clean_share_rows[i].rule == "bench_sweep"]
+opt = SolverFactory("highs")
+opt.set_instance(m)
+started = time.perf_counter()
+solved = 0
+for k in range({points}):
+    for i in rows:
+        m.clean_share_target[i] = k / ({points} - 1)
+    res = opt.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False)
+    solved += res.termination_condition.name == "convergenceCriteriaSatisfied"
+sweep = time.perf_counter() - started
+print(json.dumps([one, sweep, solved]))
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if proc.returncode:
+        raise SystemExit(proc.stderr)
+    return tuple(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def wall(cmd: list[str], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        s = time.perf_counter()
+        subprocess.run(cmd, capture_output=True, cwd=ROOT, check=True)
+        times.append(time.perf_counter() - s)
+    return statistics.median(times)
+
+
+def fit_exponent(xs: list[float], ys: list[float]) -> float:
+    """Least-squares slope of log y against log x."""
+    lx, ly = [math.log(x) for x in xs], [math.log(max(y, 1e-9)) for y in ys]
+    mx, my = sum(lx) / len(lx), sum(ly) / len(ly)
+    return sum((a - mx) * (b - my) for a, b in zip(lx, ly, strict=True)) / sum(
+        (a - mx) ** 2 for a in lx
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes only")
+    parser.add_argument("--sizes", nargs="*", help="REGIONSxYEARSxFACILITIES, e.g. 12x16x4")
+    args = parser.parse_args()
+    sizes = args.sizes or (QUICK_SIZES if args.quick else DEFAULT_SIZES)
+    allycap = str(Path(sys.executable).parent / "allycap")
+
+    print(f"allycap benchmark on {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    help_wall = wall([allycap, "--help"], 5)
+    print(f"allycap --help:                      {help_wall:6.2f} s (median of 5)")
+    with tempfile.TemporaryDirectory() as tmp:
+        solve_wall = wall([allycap, "solve", "--out", str(Path(tmp) / "run"), "--quiet"], 3)
+    print(f"allycap solve (default inputs, CLI): {solve_wall:6.2f} s wall (median of 3)")
+    one, sweep, ok = sweep_ratio()
+    print(f"21-point clean-share sweep:          {sweep:6.2f} s for 21 re-solves ({ok} optimal) "
+          f"vs {one:.2f} s for one full solve: ratio {sweep / one:.2f}")
+    print()
+    header = (f"{'instance':<14}{'vars':>9}{'cons':>9}{'nnz':>10}{'load':>7}{'build':>7}"
+              f"{'handoff':>8}{'HiGHS':>7}{'extract':>8}{'write':>7}{'outside':>8}{'ratio':>7}"
+              f"{'peak MB':>9}")
+    print(header)
+    print("-" * len(header))
+    rows = []
+    cases = [("default", str(ROOT / "inputs" / "base.yaml"))]
+    with tempfile.TemporaryDirectory() as tmp:
+        from allycap.synthetic import generate, write
+
+        for size in sizes:
+            r, y, f = (int(v) for v in size.split("x"))
+            cases.append((size, str(write(generate(r, y, f), Path(tmp) / size))))
+        for name, path in cases:
+            m = _in_subprocess(path)
+            t = m["times"]
+            ratio = m["outside"] / max(t["highs"], 1e-9)
+            print(f"{name:<14}{m['vars']:>9,}{m['cons']:>9,}{m['nnz']:>10,}"
+                  f"{t['load_validate']:>7.2f}{t['prepare'] + t['build']:>7.2f}{t['handoff']:>8.2f}"
+                  f"{t['highs']:>7.2f}{t['extract']:>8.2f}{t['write']:>7.2f}{m['outside']:>8.2f}"
+                  f"{ratio:>7.2f}{m['peak_mb']:>9.0f}")
+            if name != "default":
+                rows.append(m)
+    print("(seconds; build includes prepare; handoff = Pyomo handing the LP to HiGHS; outside ="
+          " everything but HiGHS's own solve; ratio = outside / HiGHS)")
+    if len(rows) >= 2:
+        nnz = [m["nnz"] for m in rows]
+        build = [m["times"]["build"] + m["times"]["prepare"] for m in rows]
+        outside = [m["outside"] for m in rows]
+        total = [m["outside"] + m["times"]["highs"] for m in rows]
+        print()
+        print(f"fitted exponent, build time vs nnz:   {fit_exponent(nnz, build):.2f}")
+        print(f"fitted exponent, outside HiGHS vs nnz: {fit_exponent(nnz, outside):.2f}")
+        print(f"fitted exponent, total vs nnz:        {fit_exponent(nnz, total):.2f}")
+
+
+if __name__ == "__main__":
+    main()
