@@ -142,6 +142,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes only")
     parser.add_argument("--sizes", nargs="*", help="REGIONSxYEARSxFACILITIES, e.g. 12x16x4")
+    parser.add_argument("--synthetic-only", action="store_true",
+                        help="skip the default inputs (CLI timings, sweep, default row)")
     args = parser.parse_args()
     sizes = args.sizes or (QUICK_SIZES if args.quick else DEFAULT_SIZES)
     allycap = str(Path(sys.executable).parent / "allycap")
@@ -149,12 +151,13 @@ def main() -> None:
     print(f"allycap benchmark on {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     help_wall = wall([allycap, "--help"], 5)
     print(f"allycap --help:                      {help_wall:6.2f} s (median of 5)")
-    with tempfile.TemporaryDirectory() as tmp:
-        solve_wall = wall([allycap, "solve", "--out", str(Path(tmp) / "run"), "--quiet"], 3)
-    print(f"allycap solve (default inputs, CLI): {solve_wall:6.2f} s wall (median of 3)")
-    one, sweep, ok = sweep_ratio()
-    print(f"21-point clean-share sweep:          {sweep:6.2f} s for 21 re-solves ({ok} optimal) "
-          f"vs {one:.2f} s for one full solve: ratio {sweep / one:.2f}")
+    if not args.synthetic_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            solve_wall = wall([allycap, "solve", "--out", str(Path(tmp) / "run"), "--quiet"], 3)
+        print(f"allycap solve (default inputs, CLI): {solve_wall:6.2f} s wall (median of 3)")
+        one, sweep, ok = sweep_ratio()
+        print(f"21-point clean-share sweep:          {sweep:6.2f} s for 21 re-solves ({ok} "
+              f"optimal) vs {one:.2f} s for one full solve: ratio {sweep / one:.2f}")
     print()
     header = (f"{'instance':<14}{'vars':>9}{'cons':>9}{'nnz':>10}{'load':>7}{'build':>7}"
               f"{'handoff':>8}{'HiGHS':>7}{'extract':>8}{'write':>7}{'outside':>8}{'ratio':>7}"
@@ -162,7 +165,7 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     rows = []
-    cases = [("default", str(ROOT / "inputs" / "base.yaml"))]
+    cases = [] if args.synthetic_only else [("default", str(ROOT / "inputs" / "base.yaml"))]
     with tempfile.TemporaryDirectory() as tmp:
         from allycap.synthetic import generate, write
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import LinearExpression
 
 from allycap.data import CLEAN, OTHER, ModelData
 
@@ -55,7 +56,9 @@ def add_balance(m: pyo.ConcreteModel, d: ModelData) -> None:
 
     def balance_rule(m, r, c, y, k):
         key = (r, c, y, k)
-        return sum(a * v for a, v in terms[key]) >= -constant.get(key, 0.0)
+        coefs, variables = zip(*terms[key], strict=True)
+        body = LinearExpression(constant=0.0, linear_coefs=list(coefs), linear_vars=list(variables))
+        return body >= -constant.get(key, 0.0)
 
     m.balance = pyo.Constraint(keys, rule=balance_rule)
 

@@ -14,9 +14,9 @@ from allycap.data import ModelData
 
 def spend(m: pyo.ConcreteModel, d: ModelData, budget: str, year: int):
     b = d.budgets[budget]
-    fac = d.facilities
+    capex = d.facilities["capex"]
     return sum(
-        share * float(fac.at[f, "capex"]) * m.new[f, year]
+        share * float(capex[f]) * m.new[f, year]
         for f, share in b.pay_share.items()
         if f in d.vintages and year in d.vintages[f].decisions
     )

@@ -44,32 +44,29 @@ def add_capacity(m: pyo.ConcreteModel, d: ModelData) -> None:
 
     m.capacity_limit = pyo.Constraint(list(by_fy), rule=limit_rule)
 
-    fac = d.facilities
-    with_max = [
-        f
-        for f in d.vintages
-        if fac.at[f, "max_new"] is not None and fac.at[f, "max_new"] == fac.at[f, "max_new"]
-    ]
+    # plain dicts: pandas .at in a per-row rule costs more than the row itself
+    max_new = d.facilities["max_new"].to_dict()
+    ramp = d.facilities["ramp"].to_dict()
+    resource = d.facilities["resource"].to_dict()
+    with_max = [f for f in d.vintages if _given(max_new[f])]
     m.build_max = pyo.Constraint(
         with_max,
-        rule=lambda m, f: (
-            sum(m.new[f, v] for v in d.vintages[f].decisions) <= float(fac.at[f, "max_new"])
-        ),
+        rule=lambda m, f: sum(m.new[f, v] for v in d.vintages[f].decisions) <= float(max_new[f]),
     )
-    ramp_keys = [(f, v) for f, v in build if _given(fac.at[f, "ramp"])]
+    ramp_keys = [(f, v) for f, v in build if _given(ramp[f])]
     m.build_ramp = pyo.Constraint(
-        ramp_keys, rule=lambda m, f, v: m.new[f, v] <= float(fac.at[f, "ramp"]) * d.step
+        ramp_keys, rule=lambda m, f, v: m.new[f, v] <= float(ramp[f]) * d.step
     )
 
     years_of: dict[str, list[int]] = {}
     for f, y in by_fy:
         years_of.setdefault(f, []).append(y)
-    with_resource = sorted(f for f in years_of if _given(fac.at[f, "resource"]))
+    with_resource = sorted(f for f in years_of if _given(resource[f]))
     m.resource_limit = pyo.Constraint(
         with_resource,
         rule=lambda m, f: (
             d.step * sum(m.prod[f, y, k] for y in years_of[f] for k in by_fy[f, y])
-            <= float(fac.at[f, "resource"])
+            <= float(resource[f])
         ),
     )
 

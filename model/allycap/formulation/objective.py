@@ -27,8 +27,8 @@ def cost_terms(m: pyo.ConcreteModel, d: ModelData) -> dict[str, list[tuple[float
     terms: dict[str, list] = {c: [] for c in CATEGORIES}
     for f, y in m.online:
         terms["capital"].append((w[y] * d.annualized_capex[f], m.online[f, y]))
-    for f in fac.index:
-        om = float(fac.at[f, "fixed_om"])
+    for f, om in fac["fixed_om"].items():
+        om = float(om)
         if om == 0:
             continue
         for y in d.years:
