@@ -1,6 +1,6 @@
 """The command line, run as a user runs it: `allycap` in a subprocess from the repository root.
 
-Solves use the small default inputs (about 0.3 s of HiGHS each); the whole file runs a handful.
+Solves use the default inputs (about 3 s each); the whole file runs a handful.
 """
 
 from __future__ import annotations
@@ -31,12 +31,15 @@ TABLES = [
 ]
 RUN_FILES = {*TABLES, "summary.json", "manifest.json"}
 
+# Infeasible and short cases run on the small model of the bad-input tests: on the default
+# inputs (17 regions, 16 years) the infeasibility diagnosis alone takes more than a minute.
+MINIMAL = "tests/bad_inputs/minimal/base.yaml"
 STRICT_SHORT = """\
-description: Strict mode with magnet demand nothing can meet - must be infeasible.
+description: Strict mode with metal demand nothing can meet - must be infeasible.
 options: {strict: true}
 demand:
   USA:
-    magnet: 1.0e+9
+    metal: 1.0e+9
 """
 
 
@@ -86,7 +89,7 @@ def test_no_arguments_prints_help():
 
 def test_validate_default_inputs():
     proc = ok(allycap("validate", "inputs/base.yaml"))
-    assert proc.stdout.startswith("ok: inputs/base.yaml is valid (5 file(s); 5 regions")
+    assert proc.stdout.startswith("ok: inputs/base.yaml is valid (8 file(s); 17 regions")
     assert "warning" not in proc.stderr
 
 
@@ -96,12 +99,12 @@ def test_validate_with_scenario_and_set():
             "validate",
             "inputs/base.yaml",
             "--scenario",
-            "inputs/scenarios/canada_us_sharing.yaml",
+            "inputs/scenarios/us_canada_joint_facility.yaml",
             "--set",
             "discount_rate=0.05",
         )
     )
-    assert "(6 file(s)" in proc.stdout
+    assert "(9 file(s)" in proc.stdout
 
 
 def test_schema_is_json_schema_of_the_inputs():
@@ -152,9 +155,12 @@ def test_manifest_pins_every_input_file(base_run):
     assert set(files) == {
         "inputs/base.yaml",
         "inputs/demand.csv",
+        "inputs/parts/candidates.yaml",
         "inputs/parts/chain.yaml",
         "inputs/parts/facilities.yaml",
+        "inputs/parts/policy.yaml",
         "inputs/parts/sources.yaml",
+        "inputs/parts/trade.yaml",
     }
     for shown in ("inputs/parts/facilities.yaml", "inputs/demand.csv"):
         expected = hashlib.sha256((REPO / shown).read_bytes()).hexdigest()
@@ -222,11 +228,9 @@ def test_solve_infeasible_exits_1_and_writes_only_the_diagnosis(tmp_path: Path):
     scenario = tmp_path / "strict_short.yaml"
     scenario.write_text(STRICT_SHORT)
     out = tmp_path / "out"
-    proc = ok(
-        allycap("solve", "inputs/base.yaml", "--scenario", str(scenario), "--out", str(out)), 1
-    )
+    proc = ok(allycap("solve", MINIMAL, "--scenario", str(scenario), "--out", str(out)), 1)
     assert "infeasible" in proc.stderr
-    assert "strict mode: demand for magnet in USA" in proc.stderr
+    assert "strict mode: demand for metal in USA" in proc.stderr
     assert sorted(p.name for p in out.iterdir()) == [
         "infeasibility.json",
         "manifest.json",
@@ -241,9 +245,12 @@ def test_solve_infeasible_exits_1_and_writes_only_the_diagnosis(tmp_path: Path):
 
 
 def test_check_default_inputs_writes_junit(tmp_path: Path):
+    """The JUnit report of `allycap check` (base plus two scenarios here; every scenario is
+    checked in tests/test_dataset.py, in-process)."""
     report = tmp_path / "reports" / "r.xml"
-    proc = ok(allycap("check", "--junit", str(report)))
-    scenarios = sorted(p.stem for p in (REPO / "inputs" / "scenarios").glob("*.yaml"))
+    scenarios = ["low_demand", "tariff_war"]
+    args = [a for s in scenarios for a in ("-s", f"inputs/scenarios/{s}.yaml")]
+    proc = ok(allycap("check", *args, "--junit", str(report)))
     suite = ET.parse(report).getroot().find("testsuite")
     assert suite is not None
     cases = suite.findall("testcase")
@@ -267,7 +274,7 @@ def test_check_infeasible_scenario_exits_1(tmp_path: Path):
     proc = ok(
         allycap(
             "check",
-            "inputs/base.yaml",
+            MINIMAL,
             "--scenario",
             str(short),
             "--scenario",
@@ -314,7 +321,7 @@ def test_check_unmet_above_threshold_fails(tmp_path: Path):
     short.write_text(
         STRICT_SHORT.replace("options: {strict: true}", "check: {max_unmet_share: 0.1}")
     )
-    proc = ok(allycap("check", "inputs/base.yaml", "--scenario", str(short)), 1)
+    proc = ok(allycap("check", MINIMAL, "--scenario", str(short)), 1)
     assert proc.stdout.startswith("PASS    base")
     assert "\nFAIL    short" in proc.stdout
     assert "exceeds the threshold 10.0000%" in proc.stdout

@@ -467,12 +467,16 @@ def test_prepare_interpolates_the_inputs(inputs: Path):
 
 def test_prepare_interpolates_the_default_inputs():
     data = prepare(validate(load_inputs(DEFAULT)))
-    assert data.years == [2025, 2030, 2035, 2040]
-    # mp_fort_worth: {2025: 0, 2026: 1000, 2028: 10000} -> 0 in 2025, flat 10000 from 2028
-    assert [data.existing[("mp_fort_worth", y)] for y in data.years] == [0, 10000, 10000, 10000]
+    assert data.years == list(range(2025, 2041))
+    # iluka_eneabba_stockpile: {2026: 0, 2027: 1925, 2028: 3850} -> 0 before, flat 3850 after 2028
+    got = [data.existing[("iluka_eneabba_stockpile", y)] for y in (2025, 2026, 2027, 2028, 2040)]
+    assert got == [0, 0, 1925, 3850, 3850]
+    # lynas_mt_weld availability {2025: 0.58, 2027: 0.90}: halfway in 2026, flat after
+    assert data.availability[("lynas_mt_weld", 2026)] == pytest.approx(0.74)
+    assert data.availability[("lynas_mt_weld", 2040)] == pytest.approx(0.90)
     # demand points fall on model years and are taken as they are
-    assert data.demand[("USA", "magnet", 2030)] == 19800.0
-    assert data.demand[("CAN", "magnet", 2040)] == 5700.0
+    assert data.demand[("USA", "magnet", 2030)] == 16139.0
+    assert data.demand[("CAN", "magnet", 2040)] == 3495.0
 
 
 # -- the default inputs ----------------------------------------------------------------------------
@@ -486,11 +490,18 @@ def test_default_inputs_load_with_citations():
         "inputs/parts/sources.yaml",
         "inputs/parts/chain.yaml",
         "inputs/parts/facilities.yaml",
+        "inputs/parts/candidates.yaml",
+        "inputs/parts/trade.yaml",
+        "inputs/parts/policy.yaml",
         "inputs/demand.csv",
     }
     assert raw.data["discount_rate"] == 0.07
     assert raw.cited[("discount_rate",)] == ["assumption_policy"]
-    assert raw.cited[("demand", "USA", "magnet", 2030)] == ["sec232_2022", "adamas_2040"]
-    assert raw.cited[("facilities", "mp_fort_worth", "existing")] == ["mp_10k_2024", "mp_dod_2025"]
+    assert raw.cited[("demand", "USA", "magnet", 2030)] == [
+        "solidwastemag_2020",
+        "us_imports_2026",
+        "sec232_2022",
+    ]
+    assert raw.cited[("facilities", "mp_10x", "existing")] == ["mp_dod_2025", "mp_10x_2026"]
     inp = validate(raw)
-    assert inp.facilities["mp_fort_worth"].existing == {2025: 0.0, 2026: 1000.0, 2028: 10000.0}
+    assert inp.facilities["mp_10x"].existing == {2027: 0.0, 2028: 4500.0, 2029: 9000.0}

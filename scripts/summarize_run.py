@@ -1,0 +1,79 @@
+"""Print the tables of docs/results-note.md from one or more run folders.
+
+Usage (after `allycap solve` and `allycap solve -s inputs/scenarios/china_export_ban.yaml`):
+    python scripts/summarize_run.py outputs/base outputs/china_export_ban
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+ALLIED = ["CAN", "USA", "USD", "AUS", "EU", "GBR", "JPN", "KOR"]
+STAGES = [
+    ("extraction", "concentrate", "mining"),
+    ("separation", "ndpr_oxide", "NdPr sep."),
+    ("separation", "dytb_oxide", "Dy/Tb sep."),
+    ("metal", "metal", "metal"),
+    ("magnet", "magnet", "magnets"),
+]
+
+
+def summarize(folder: Path) -> None:
+    inv = pd.read_csv(folder / "investments.csv")
+    prod = pd.read_csv(folder / "production.csv")
+    mix = pd.read_csv(folder / "supply_mix.csv")
+    costs = pd.read_csv(folder / "costs.csv")
+    print(f"== {folder.name} ==")
+
+    print("\nNew capacity coming online, t/yr, by region and stage (online years):")
+    labels = ["2025-29", "2030-34", "2035-40"]
+    inv = inv.assign(period=pd.cut(inv.online_year, [2024, 2029, 2034, 2040], labels=labels))
+    table = inv.pivot_table(
+        index=["region", "stage"],
+        columns="period",
+        values="new_capacity_t",
+        aggfunc="sum",
+        fill_value=0,
+        observed=False,
+    ).round(0)
+    table = table[(table != 0).any(axis=1)]
+    print(table.to_string())
+    cap = inv.groupby(inv.region.isin(["CHN"]).map({True: "China", False: "outside China"}))
+    print("\nCapex decided 2025-2040, M$ (undiscounted):")
+    print(cap.capex_musd.sum().round(0).to_string())
+
+    print("\nChina's share of output by stage, %:")
+    out = prod[prod.role == "output"]
+    rows = {}
+    for stage, commodity, label in STAGES:
+        q = out[(out.stage == stage) & (out.commodity == commodity)]
+        tot = q.groupby("year").quantity_t.sum()
+        chn = q[q.region == "CHN"].groupby("year").quantity_t.sum()
+        rows[label] = (100 * chn.reindex(tot.index, fill_value=0) / tot).round(1)
+    shares = pd.DataFrame(rows)
+    print(shares.loc[[2025, 2027, 2030, 2035, 2040]].to_string())
+
+    print("\nAllied magnet demand (CAN, USA, USD, AUS, EU, GBR, JPN, KOR), t/yr, and clean share:")
+    al = mix[mix.region.isin(ALLIED) & (mix.commodity == "magnet")]
+    g = al.groupby("year")[["demand_t", "delivered_clean_t", "unmet_t"]].sum()
+    g["clean_%"] = (100 * g.delivered_clean_t / g.demand_t).round(1)
+    usd = mix[(mix.region == "USD")].set_index("year")
+    g["USD_clean_%"] = (100 * usd.delivered_clean_t / usd.demand_t).round(1)
+    world = mix.groupby("year").unmet_t.sum()
+    g["world_unmet_t"] = world
+    print(g.round(0).to_string())
+
+    print("\nCost, M$ present value 2025, by category:")
+    c = costs.groupby("category").present_value_musd.sum()
+    c["total"] = c.sum()
+    c["total excl. unmet penalty"] = c["total"] - c.get("unmet", 0.0)
+    print(c.round(1).to_string())
+    print()
+
+
+if __name__ == "__main__":
+    for arg in sys.argv[1:] or ["outputs/base"]:
+        summarize(Path(arg))
