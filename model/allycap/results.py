@@ -607,6 +607,7 @@ def _kpis(res: Results, d: ModelData) -> dict:
         "unmet_t_total": unmet,
         "unmet_share": unmet / demand if demand > 0 else 0.0,
         "shadow_prices": _shadow_prices(t["duals"]),
+        "restricted_origins": sorted(d.restricted),
     }
 
 

@@ -91,7 +91,9 @@ def solve_model(
         opt.set_instance(model)  # hand the LP over first, so its ranges can be read
         handoff = time.perf_counter() - started
         numerics = numerical_report(opt)
-    options = {"random_seed": 0}
+    # presolve is named so that a re-solve of a persistent model after the presolve-off retry
+    # below does not keep it off (HiGHS options persist on the instance)
+    options = {"random_seed": 0, "presolve": "choose"}
     results = opt.solve(
         model,
         tee=[sys.stdout] if tee else [],
@@ -113,18 +115,7 @@ def solve_model(
             solver_options={**options, "presolve": "off"},
         )
     elapsed = time.perf_counter() - started
-    tc = results.termination_condition
-    status = {
-        TerminationCondition.convergenceCriteriaSatisfied: "optimal",
-        TerminationCondition.provenInfeasible: "infeasible",
-        TerminationCondition.locallyInfeasible: "infeasible",
-        TerminationCondition.unbounded: "unbounded",
-        TerminationCondition.infeasibleOrUnbounded: "infeasible_or_unbounded",
-        TerminationCondition.maxTimeLimit: "time_limit",
-        TerminationCondition.iterationLimit: "iteration_limit",
-        TerminationCondition.interrupted: "interrupted",
-        TerminationCondition.minStepLength: "numerical",
-    }.get(tc, "error")
+    status = status_word(results.termination_condition)
     has_solution = results.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
     message = STATUS_TEXT[status]
     duals: dict = {}
@@ -161,6 +152,23 @@ def solve_model(
         solver=opt,
         numerics=numerics,
     )
+
+
+def status_word(tc) -> str:
+    """A pyomo.contrib.solver TerminationCondition as the short word used in every output."""
+    from pyomo.contrib.solver.common.results import TerminationCondition
+
+    return {
+        TerminationCondition.convergenceCriteriaSatisfied: "optimal",
+        TerminationCondition.provenInfeasible: "infeasible",
+        TerminationCondition.locallyInfeasible: "infeasible",
+        TerminationCondition.unbounded: "unbounded",
+        TerminationCondition.infeasibleOrUnbounded: "infeasible_or_unbounded",
+        TerminationCondition.maxTimeLimit: "time_limit",
+        TerminationCondition.iterationLimit: "iteration_limit",
+        TerminationCondition.interrupted: "interrupted",
+        TerminationCondition.minStepLength: "numerical",
+    }.get(tc, "error")
 
 
 def unbounded_cause(model: pyo.ConcreteModel, most: int = 5) -> str:

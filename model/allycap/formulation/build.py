@@ -20,6 +20,13 @@ from allycap.formulation.trade import add_trade
 def build_model(data: ModelData) -> pyo.ConcreteModel:
     """A Pyomo model of `data`; variables and constraints are named after their family."""
     m = pyo.ConcreteModel(name="allycap")
+    build_into(m, data)
+    return m
+
+
+def build_into(m: pyo.Block, data: ModelData) -> pyo.Block:
+    """Add every family of `data` to the block `m` (a model, or one scenario's block of a robust
+    model); the block's objective is `m.total_cost`, which a caller may deactivate."""
     add_capacity(m, data)
     add_provenance(m, data)
     add_stockpiles(m, data)
