@@ -82,9 +82,50 @@ def solve(
     write_lp: Annotated[
         str | None, typer.Option(help="write the model to this .lp/.mps file")
     ] = None,
+    robust: Annotated[
+        str | None,
+        typer.Option(
+            help="solve one investment plan for several scenarios at once: S1:p1,S2:p2,... "
+            "(scenario YAML or `base`, each with its weight; no weights = equal)",
+        ),
+    ] = None,
+    robust_objective: Annotated[
+        str, typer.Option(help="with --robust: expected (weighted) or worst (largest) cost")
+    ] = "expected",
+    robust_compare: Annotated[
+        bool,
+        typer.Option(
+            help="with --robust: also stress the plan and each scenario's own plan under every "
+            "scenario (robust_table.csv)"
+        ),
+    ] = True,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="with --robust: local worker processes")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="with --robust: Dask scheduler, e.g. tcp://host:8786")
+    ] = None,
     quiet: Annotated[bool, typer.Option(help="print only the status line")] = False,
 ) -> None:
     """Solve the model and write outputs/<run>/ (CSV tables, summary.json, manifest.json)."""
+    if robust is not None:
+        _solve_robust(
+            input,
+            robust,
+            scenario,
+            set_,
+            out,
+            name,
+            strict,
+            robust_objective,
+            robust_compare,
+            time_limit,
+            threads,
+            workers,
+            scheduler,
+            quiet,
+        )
+        return
     from allycap.errors import InputError
     from allycap.run import manifest_payload, run, summary_payload
 
@@ -276,6 +317,332 @@ def generate(
 
     path = write(make(regions, years, facilities), out)
     typer.echo(f"wrote {path} ({regions} regions, {years} years, {facilities} per stage)")
+
+
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(min=1, help="local worker processes for the batch (default: run serially)"),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(help="run the batch on this Dask scheduler, e.g. tcp://host:8786"),
+]
+StudyQuietOpt = Annotated[
+    bool, typer.Option(help="no progress bar and no table, only the closing line")
+]
+StrictOpt = Annotated[
+    bool | None,
+    typer.Option("--strict/--no-strict", help="forbid unmet demand (default: options.strict)"),
+]
+
+
+def _study_errors():
+    """Turn the studies' usage errors into one line on stderr and exit code 2."""
+    from contextlib import contextmanager
+
+    from allycap.errors import InputError
+    from allycap.studies.batch import BatchError
+    from allycap.studies.cases import StudyError
+
+    @contextmanager
+    def guard():
+        try:
+            yield
+        except InputError as exc:
+            _fail_inputs(exc)
+        except (StudyError, BatchError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+
+    return guard()
+
+
+def _progress(total: int, label: str, quiet: bool):
+    """A progress bar on stderr, or nothing when quiet, not on a terminal, or one step long."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def bar():
+        if quiet or total <= 1 or not sys.stderr.isatty():
+            yield None
+            return
+        with typer.progressbar(length=total, label=label, file=sys.stderr) as b:
+            yield b.update
+
+    return bar()
+
+
+@app.command()
+def sweep(
+    input: InputArg = DEFAULT_INPUT,
+    vary: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="KEY=START:STOP:STEP or KEY=V1,V2,... (KEY a --set path, e.g. "
+            "independence.allied_clean.share, or `share` with --rule); repeat for a grid",
+        ),
+    ] = None,
+    rule: Annotated[
+        str | None,
+        typer.Option(
+            help="independence rule: what `--vary share` varies, and whose clean share "
+            "and marginal price sweep.csv reports"
+        ),
+    ] = None,
+    scenario: ScenarioOpt = None,
+    set_: SetOpt = None,
+    out: Annotated[Path | None, typer.Option(help="folder; default outputs/sweep-<key>")] = None,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    strict: StrictOpt = None,
+    time_limit: Annotated[float | None, typer.Option(help="HiGHS time limit per point")] = None,
+    threads: Annotated[int, typer.Option(help="HiGHS threads (fixed for determinism)")] = 1,
+    quiet: StudyQuietOpt = False,
+) -> None:
+    """Solve over a grid of parameter values and write outputs/sweep-<key>/sweep.csv."""
+    from allycap.studies.sweep import (
+        default_folder,
+        format_sweep,
+        plan_sweep,
+        run_sweep,
+        write_sweep,
+    )
+
+    with _study_errors():
+        plan = plan_sweep(input, scenario, set_, vary or [], rule, strict, time_limit, threads)
+        n = len(plan.points())
+        if plan.persistent:
+            mode = "re-solving one persistent HiGHS model (mutable independence shares)"
+        else:
+            keys = ", ".join(a.key for a in plan.axes if not a.rule)
+            mode = (
+                f"re-running the whole pipeline at each point ({keys} is not an "
+                "independence share; correct but slower)"
+            )
+        typer.echo(f"sweep of {n} point(s): {mode}", err=quiet)
+        with _progress(n, "solving", quiet) as step:
+            result = run_sweep(plan, workers, scheduler, step)
+    target = out or default_folder(plan)
+    write_sweep(target, plan, result, workers, scheduler)
+    frame = result.frame
+    if not quiet:
+        typer.echo(format_sweep(frame))
+    counts = frame["status"].value_counts()
+    detail = ", ".join(f"{k} {v}" for k, v in counts.items())
+    typer.echo(f"wrote {target}/sweep.csv: {n} point(s) ({detail}) in {result.seconds:.1f} s")
+
+
+@app.command()
+def stress(
+    run_dir: Annotated[Path, typer.Argument(help="run folder whose investments are fixed")],
+    scenario: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scenario",
+            "-s",
+            help="disruption scenario YAML (or `base`), optionally PATH:WEIGHT; repeatable",
+        ),
+    ] = None,
+    portfolio: Annotated[
+        list[Path] | None,
+        typer.Option(help="another run folder to stress beside RUN_DIR; repeatable"),
+    ] = None,
+    input: Annotated[
+        Path, typer.Option("--input", help="main input YAML the scenarios are merged over")
+    ] = DEFAULT_INPUT,
+    set_: SetOpt = None,
+    out: Annotated[Path | None, typer.Option(help="folder; default outputs/stress-<run>")] = None,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    strict: StrictOpt = None,
+    time_limit: Annotated[float | None, typer.Option(help="HiGHS time limit per case")] = None,
+    threads: Annotated[int, typer.Option(help="HiGHS threads (fixed for determinism)")] = 1,
+    quiet: StudyQuietOpt = False,
+) -> None:
+    """Fix a portfolio's investments and re-optimize operations under each scenario."""
+    from allycap.studies.cases import parse_cases
+    from allycap.studies.stress import read_portfolio, robustness_table, write_stress
+    from allycap.studies.stress import stress as run_stress
+
+    with _study_errors():
+        portfolios = [read_portfolio(p) for p in [run_dir, *(portfolio or [])]]
+        cases = parse_cases(scenario or [])
+        total = len(portfolios) * len(cases)
+        with _progress(total, "solving", quiet) as step:
+            frame = run_stress(
+                input,
+                portfolios,
+                cases,
+                set_,
+                strict,
+                time_limit,
+                threads,
+                workers,
+                scheduler,
+                step,
+            )
+    target = out or Path("outputs") / f"stress-{run_dir.resolve().name}"
+    write_stress(target, frame, str(input.resolve()), set_ or [], portfolios, cases)
+    if not quiet:
+        typer.echo(_wide_tables(frame, robustness_table))
+    typer.echo(
+        f"wrote {target}/stress.csv: {len(portfolios)} portfolio(s) x {len(cases)} scenario(s)"
+    )
+
+
+def _wide_tables(frame, robustness_table) -> str:
+    cost = robustness_table(frame).set_index("portfolio")
+    unmet = robustness_table(frame, "unmet_share").set_index("portfolio")
+    unmet = unmet.drop(columns=[c for c in ("expected",) if c in unmet])
+    return "\n".join(
+        [
+            "Total cost, M$ PV (portfolio fixed, operations re-optimized):",
+            cost.to_string(float_format=lambda v: f"{v:,.1f}"),
+            "",
+            "Unmet demand, share of demand:",
+            unmet.to_string(float_format=lambda v: f"{v:.2%}"),
+            "",
+        ]
+    )
+
+
+@app.command()
+def compare(
+    sources: Annotated[
+        list[str], typer.Argument(help="run folders, scenario YAML files (solved first), or base")
+    ],
+    input: Annotated[
+        Path, typer.Option("--input", help="main input YAML that scenario files are merged over")
+    ] = DEFAULT_INPUT,
+    set_: SetOpt = None,
+    years: Annotated[
+        str | None, typer.Option(help="model years for shares and stocks, e.g. 2030,2035,2040")
+    ] = None,
+    restricted: Annotated[
+        str | None,
+        typer.Option(
+            help="restricted origins, e.g. CHN,RUS (only for run folders that predate "
+            "their listing in summary.json)"
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="folder for compare.csv")] = Path("outputs/compare"),
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    quiet: StudyQuietOpt = False,
+) -> None:
+    """KPIs of runs side by side and investments facility by facility (compare.csv)."""
+    from allycap.studies.compare import compare as run_compare
+    from allycap.studies.compare import format_kpis, parse_years, write_compare
+
+    with _study_errors():
+        chosen = parse_years(years)
+        listed = [r.strip() for r in restricted.split(",")] if restricted else None
+        solving = sum(1 for s in sources if not Path(s).is_dir())
+        with _progress(solving, "solving", quiet) as step:
+            comparison = run_compare(
+                sources,
+                input,
+                set_,
+                chosen,
+                listed,
+                workers=workers,
+                scheduler=scheduler,
+                progress=step,
+            )
+    write_compare(out, comparison, sources)
+    if not quiet:
+        typer.echo(format_kpis(comparison.kpis))
+        typer.echo("")
+    changed = comparison.investments
+    diffs = [c for c in changed.columns if c.startswith("diff_")]
+    moved = int((changed[diffs].abs() > 1e-6).any(axis=1).sum()) if diffs else 0
+    typer.echo(
+        f"wrote {out}/compare.csv and investment_diff.csv: {len(comparison.views)} run(s), "
+        f"{moved} facilit{'y' if moved == 1 else 'ies'} invested differently"
+    )
+
+
+def _solve_robust(
+    input,
+    spec,
+    common,
+    overrides,
+    out,
+    name,
+    strict,
+    objective,
+    evaluate_too,
+    time_limit,
+    threads,
+    workers,
+    scheduler,
+    quiet,
+) -> None:
+    """`allycap solve --robust`: one plan for several scenarios, then its stress table."""
+    from allycap.studies.cases import StudyError, parse_cases
+    from allycap.studies.output import format_table
+    from allycap.studies.robust import evaluate, solve_robust, write_robust
+    from allycap.studies.stress import robustness_table
+
+    started = time.perf_counter()
+    label = name or "robust"
+    with _study_errors():
+        if objective not in ("expected", "worst"):
+            raise StudyError(f"--robust-objective {objective!r}: choose expected or worst.")
+        cases = parse_cases([spec], common, what="--robust")
+        result = solve_robust(
+            input, cases, list(overrides or []), objective, strict, time_limit, threads, label
+        )
+        if result.objective is None:
+            typer.echo(f"{result.status}: {result.message}", err=True)
+            typer.echo("No run folder was written; any previous results are untouched.", err=True)
+            raise typer.Exit(1)
+        evaluation = None
+        if evaluate_too:
+            total = len(cases) + (len(cases) + 1) * len(cases)
+            with _progress(total, "stressing plans", quiet) as step:
+                evaluation = evaluate(
+                    result, input, overrides, strict, time_limit, threads, workers, scheduler, step
+                )
+    target = out or Path("outputs") / label
+    options = {
+        "strict": strict,
+        "time_limit": time_limit,
+        "threads": threads,
+        "robust_objective": objective,
+    }
+    write_robust(target, result, str(Path(input).resolve()), overrides, options, evaluation)
+    if not quiet:
+        typer.echo(f"robust plan over {len(cases)} scenarios ({objective} cost): {result.status}")
+        typer.echo("")
+        formats = {
+            "weight": ".3g",
+            "cost_musd_pv": ",.1f",
+            "unmet_t": ",.0f",
+            "unmet_share": ".2%",
+            "clean_share": ".1%",
+        }
+        typer.echo(format_table(result.scenarios, formats))
+        inv = result.tables["investments"]
+        if len(inv):
+            table = inv.pivot_table(
+                index="region",
+                columns="stage",
+                values="new_capacity_t",
+                aggfunc="sum",
+                fill_value=0.0,
+            )
+            typer.echo("\nNew capacity of the plan, t/yr (by region and stage):")
+            typer.echo(table.round(0).to_string())
+        if evaluation is not None:
+            typer.echo("")
+            typer.echo(_wide_tables(evaluation, robustness_table))
+    typer.echo(
+        f"{result.status}: {objective} cost {result.objective:,.1f} M$ (PV); wrote "
+        f"{target}/ in {time.perf_counter() - started:.1f} s"
+    )
+    if result.status != "optimal":
+        raise typer.Exit(1)
 
 
 @app.command()
