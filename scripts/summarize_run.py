@@ -62,9 +62,10 @@ def summarize(folder: Path) -> None:
     g["clean_%"] = (100 * g.delivered_clean_t / g.demand_t).round(1)
     usd = mix[(mix.region == "USD")].set_index("year")
     g["USD_clean_%"] = (100 * usd.delivered_clean_t / usd.demand_t).round(1)
-    world = mix.groupby("year").unmet_t.sum()
-    g["world_unmet_t"] = world
-    print(g.round(0).to_string())
+    g["world_unmet_t"] = mix.groupby("year").unmet_t.sum()
+    tonnes = ["demand_t", "delivered_clean_t", "unmet_t", "world_unmet_t"]
+    g[tonnes] = g[tonnes].round(0).astype(int)
+    print(g.to_string())
 
     print("\nCost, M$ present value 2025, by category:")
     c = costs.groupby("category").present_value_musd.sum()
