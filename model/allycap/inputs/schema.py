@@ -229,7 +229,8 @@ class Facility(Strict):
 class Route(Strict):
     origins: Selector | None = Field(None, description="regions or blocs; all if omitted")
     destinations: Selector | None = Field(None, description="regions or blocs; all if omitted")
-    commodities: list[Id] | None = Field(None, description="all tradable if omitted")
+    # min_length=1: an empty list would name nothing yet read like "all" (omit the key for all)
+    commodities: list[Id] | None = Field(None, min_length=1, description="all tradable if omitted")
     allowed: bool = Field(True, description="false closes these lanes")
     transport_cost: NonNeg | None = Field(None, description="M$ per t on these lanes")  # type: ignore[valid-type]
     source: SourceRef = None
@@ -239,7 +240,7 @@ class Tariff(Strict):
     name: str | None = None
     origins: Selector | None = None
     destinations: Selector | None = None
-    commodities: list[Id] | None = None
+    commodities: list[Id] | None = Field(None, min_length=1, description="all tradable if omitted")
     ad_valorem: YearMap(0.0, 10.0, "a rate") = Field(  # type: ignore[valid-type]
         0.0, description="rate on the commodity's `price` (0.25 = 25%)"
     )
@@ -319,9 +320,13 @@ class Sharing(RuleYears):
 class Budget(Strict):
     name: str | None = None
     payer: Id | None = Field(None, description="region whose share of capex counts")
-    facilities: list[Id] | None = Field(None, description="eligible facilities")
+    facilities: list[Id] | None = Field(
+        None, min_length=1, description="eligible facilities; all if omitted"
+    )
     regions: Selector | None = Field(None, description="eligible facility regions")
-    stages: list[Literal[STAGES]] | None = Field(None, description="eligible stages")  # type: ignore[valid-type]
+    stages: list[Literal[STAGES]] | None = Field(  # type: ignore[valid-type]
+        None, min_length=1, description="eligible stages; all if omitted"
+    )
     share: Share = Field(1.0, description="share of eligible capex counted")  # type: ignore[valid-type]
     per_year: YearMap(0.0, None, "M$ per year") | None = Field(None, description="M$ per year")  # type: ignore[valid-type]
     total: NonNeg | None = Field(None, description="M$ over the horizon")  # type: ignore[valid-type]

@@ -252,6 +252,12 @@ def _cross_checks(inp: Inputs, raw: RawInputs) -> Iterator[InputIssue]:
             yield from ref((*base, "coproducts", c), c, commodities, "commodity")
         if p.output in p.inputs:
             yield issue((*base, "inputs", p.output), "a process cannot consume its own output.")
+        if p.output in p.coproducts:
+            yield issue(
+                (*base, "coproducts", p.output),
+                f"co-product {p.output!r} is the process's main output.",
+                "raise the output per unit instead: scale the inputs, or name another commodity.",
+            )
 
     for fid, f in inp.facilities.items():
         base = ("facilities", fid)
