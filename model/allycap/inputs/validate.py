@@ -53,6 +53,9 @@ def _translate(err: dict, raw: RawInputs) -> InputIssue:
         parent = path[:-1]
         if len(parent) == 2 and parent[0] in _ID_MAPS:
             fix += _did_you_mean_id(parent, raw)
+    elif kind == "too_short":
+        message = "an empty list names nothing."
+        fix = "list at least one item, or omit the key where omitting means all."
     elif kind == "union_tag_invalid" or kind == "union_tag_not_found":
         message = "`kind` must be one of: min_clean_share, max_origin_share."
         fix = "set `kind: min_clean_share` or `kind: max_origin_share`."
