@@ -106,6 +106,14 @@ def solve(
         str | None, typer.Option(help="with --robust: Dask scheduler, e.g. tcp://host:8786")
     ] = None,
     quiet: Annotated[bool, typer.Option(help="print only the status line")] = False,
+    png: Annotated[
+        bool,
+        typer.Option("--png", help="also write charts/*.png (needs matplotlib, the report extra)"),
+    ] = False,
+    excel: Annotated[
+        bool,
+        typer.Option("--excel", help="also write tables.xlsx (needs openpyxl, the report extra)"),
+    ] = False,
 ) -> None:
     """Solve the model and write outputs/<run>/ (CSV tables, summary.json, manifest.json)."""
     if robust is not None:
@@ -128,6 +136,8 @@ def solve(
         return
     from allycap.errors import InputError
     from allycap.run import manifest_payload, run, summary_payload
+
+    _check_report_extras(png, excel)  # before solving: a missing package is a usage error
 
     started = time.perf_counter()
     try:
@@ -174,7 +184,7 @@ def solve(
             typer.echo("No run folder was written; any previous results are untouched.", err=True)
         raise typer.Exit(1)
     t = time.perf_counter()
-    write_run(res, target, summary_payload(r), manifest_payload(r, options))
+    write_run(res, target, summary_payload(r), manifest_payload(r, options), png=png, excel=excel)
     r.timings["write"] = time.perf_counter() - t
     if not quiet:
         typer.echo(format_summary(r))
@@ -270,6 +280,51 @@ def check(
             typer.echo(f"{o.verdict.upper():<7} {o.name:<32} {o.detail}")
     codes = {o.exit_code for o in outcomes}
     raise typer.Exit(2 if 2 in codes else 1 if 1 in codes else 0)
+
+
+def _check_report_extras(png: bool, excel: bool) -> None:
+    from allycap.report import ReportError, check_extras
+
+    try:
+        check_extras(png, excel)
+    except ReportError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def report(
+    run_dir: Annotated[
+        Path, typer.Argument(help="a run folder (or a folder with compare.csv or sweep.csv)")
+    ],
+    png: Annotated[
+        bool,
+        typer.Option("--png", help="also write charts/*.png (needs matplotlib, the report extra)"),
+    ] = False,
+    excel: Annotated[
+        bool,
+        typer.Option("--excel", help="also write tables.xlsx (needs openpyxl, the report extra)"),
+    ] = False,
+    sankey_year: Annotated[
+        int | None, typer.Option(help="year of the chain Sankey (default: the last model year)")
+    ] = None,
+) -> None:
+    """Write report.html (offline charts and tables) into a run, comparison or sweep folder.
+
+    --png adds charts/*.png for slides, --excel tables.xlsx with every table."""
+    from allycap.report import ReportError, write_report
+
+    try:
+        written = write_report(run_dir, png=png, excel=excel, sankey_year=sankey_year)
+    except ReportError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    charts = [p for p in written if p.suffix == ".png"]
+    for p in written:
+        if p.suffix != ".png":
+            typer.echo(f"wrote {p}")
+    if charts:
+        typer.echo(f"wrote {len(charts)} chart(s) to {charts[0].parent}/")
 
 
 @app.command()

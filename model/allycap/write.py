@@ -12,6 +12,7 @@ import json
 import math
 import os
 import shutil
+import warnings
 from pathlib import Path
 
 from allycap.results import TABLES, Results
@@ -46,14 +47,33 @@ def _remove_abandoned(parent: Path, name: str) -> None:
             pass  # another user's live process
 
 
+def _write_report(folder: Path, png: bool, excel: bool) -> None:
+    """report.html (and charts, workbook) from the files in `folder`. A chart that cannot be
+    drawn costs the report, never the run: the failure becomes a warning on stderr."""
+    from allycap.report import run_report
+
+    try:
+        run_report(folder, png=png, excel=excel)
+    except Exception as exc:
+        warnings.warn(f"report not written: {exc!r}", RuntimeWarning, stacklevel=3)
+
+
 def write_run(
     results: Results,
     out_dir: Path,
     summary: dict,
     manifest: dict,
     extra: dict[str, dict] | None = None,
+    report: bool = True,
+    png: bool = False,
+    excel: bool = False,
 ) -> Path:
-    """Write the run folder atomically; `extra` maps further JSON file names to payloads."""
+    """Write the run folder atomically; `extra` maps further JSON file names to payloads.
+
+    With `report` (the default) and a solution, report.html is made from the files just
+    written, inside the temporary folder, so it appears with them; `png` adds charts/*.png and
+    `excel` tables.xlsx (these need the `report` extra: `allycap.report.check_extras` first).
+    """
     out_dir = Path(out_dir)
     parent = out_dir.parent
     parent.mkdir(parents=True, exist_ok=True)
@@ -76,9 +96,12 @@ def write_run(
         write_json(tmp / "manifest.json", manifest)
         for filename, payload in (extra or {}).items():
             write_json(tmp / filename, payload)
-        for f in tmp.iterdir():
-            with open(f, "rb") as handle:
-                os.fsync(handle.fileno())
+        if report and results.objective is not None:  # no solution, nothing to chart
+            _write_report(tmp, png, excel)
+        for f in tmp.rglob("*"):
+            if f.is_file():
+                with open(f, "rb") as handle:
+                    os.fsync(handle.fileno())
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

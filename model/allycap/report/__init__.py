@@ -1,0 +1,258 @@
+"""The report: report.html (self-contained, offline), charts/*.png and tables.xlsx.
+
+`write_report(folder)` works on every folder allycap writes: a run (summary.json beside the CSV
+tables), a comparison (compare.csv) or a sweep (sweep.csv). The page needs nothing beyond pandas;
+only the PNG charts (matplotlib) and the workbook (openpyxl) need the `report` extra.
+
+Modules, one job each: `charts` (the run's tables -> chart data), `svg` (chart data -> inline
+SVG), `html` (the page), `png` (chart data -> PNG files), `excel` (CSV tables -> one workbook).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+EXTRA_HINT = 'pip install "allycap[report]"'
+# The CSV tables of a run folder, in the order of results.TABLES (not imported: it loads Pyomo).
+RUN_TABLES = (
+    "investments",
+    "capacity",
+    "production",
+    "flows",
+    "supply_mix",
+    "stocks",
+    "costs",
+    "duals",
+    "marginals",
+)
+NEEDED = ("investments", "capacity", "production", "flows", "supply_mix", "costs")
+
+
+class ReportError(Exception):
+    """The report cannot be written (no such folder, not a run folder, a missing extra)."""
+
+
+def check_extras(png: bool = False, excel: bool = False) -> None:
+    """Raise ReportError naming the fix when --png or --excel lacks its package."""
+    missing = []
+    if png:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            missing.append("matplotlib (needed for --png)")
+    if excel:
+        try:
+            import openpyxl  # noqa: F401
+        except ImportError:
+            missing.append("openpyxl (needed for --excel)")
+    if missing:
+        raise ReportError(f"{' and '.join(missing)} is not installed. Fix: {EXTRA_HINT}")
+
+
+def read_csv(path: Path):
+    """A run's CSV as written: only an empty cell is a missing value ("NA" is a region id)."""
+    import pandas as pd
+
+    try:
+        return pd.read_csv(path, keep_default_na=False, na_values=[""])
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+
+
+def _read_json(path: Path) -> dict:
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ReportError(f"{path}: cannot be read ({exc}).") from None
+
+
+def replace_file(path: Path, data: str | bytes) -> Path:
+    """Write beside the target, then rename over it: a reader never sees half a file."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    if isinstance(data, str):
+        tmp.write_text(data, encoding="utf-8")
+    else:
+        tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return path
+
+
+def _folder(folder) -> Path:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ReportError(
+            f"{folder}: no such folder. Fix: give a run folder written by `allycap solve` "
+            "(e.g. outputs/base), or a folder with compare.csv or sweep.csv."
+        )
+    return folder
+
+
+def write_report(
+    folder, *, png: bool = False, excel: bool = False, sankey_year: int | None = None
+) -> list[Path]:
+    """(Re)write the report of any allycap folder; returns the files written."""
+    folder = _folder(folder)
+    check_extras(png, excel)
+    if (folder / "compare.csv").exists():
+        return comparison_report(folder, png=png, excel=excel)
+    if (folder / "sweep.csv").exists():
+        return sweep_report(folder, png=png, excel=excel)
+    if not (folder / "summary.json").exists():
+        raise ReportError(
+            f"{folder}: not a run folder (no summary.json, compare.csv or sweep.csv). Fix: give "
+            "a folder written by `allycap solve`, e.g. outputs/base."
+        )
+    return run_report(folder, png=png, excel=excel, sankey_year=sankey_year)
+
+
+def _rows(df) -> list[list]:
+    """DataFrame rows as Python values, None for a missing number."""
+    import math
+
+    out = []
+    for row in df.itertuples(index=False):
+        vals = []
+        for v in row:
+            if hasattr(v, "item"):
+                v = v.item()
+            if isinstance(v, float) and math.isnan(v):
+                v = None
+            vals.append(v)
+        out.append(vals)
+    return out
+
+
+def run_report(
+    folder, *, png: bool = False, excel: bool = False, sankey_year: int | None = None
+) -> list[Path]:
+    """report.html (and charts/*.png, tables.xlsx) of a run folder; returns the files written."""
+    from allycap import __version__
+    from allycap.report.charts import Table, model_years, run_charts
+    from allycap.report.html import run_page
+
+    folder = _folder(folder)
+    check_extras(png, excel)
+    tables = {
+        name: read_csv(folder / f"{name}.csv")
+        for name in NEEDED
+        if (folder / f"{name}.csv").exists()
+    }
+    summary = _read_json(folder / "summary.json")
+    manifest = _read_json(folder / "manifest.json")
+    years = model_years(tables)
+    if sankey_year is not None and sankey_year not in years:
+        span = f"{years[0]}-{years[-1]}" if years else "none: the run has no production"
+        raise ReportError(
+            f"--sankey-year {sankey_year} is not a model year of this run (model years: {span})."
+        )
+    charts, year = run_charts(tables, summary, sankey_year)
+    investments = None
+    inv = tables.get("investments")
+    if inv is not None and "facility" in inv.columns:
+        inv = inv.drop(columns=[c for c in ("scenario",) if c in inv.columns])
+        investments = Table(list(inv.columns), _rows(inv))
+    notes = [*(summary.get("warnings") or []), *(summary.get("numeric_warnings") or [])]
+    page = run_page(
+        summary,
+        manifest,
+        charts,
+        year,
+        investments,
+        __version__,
+        notes,
+        years[0] if years else None,
+    )
+    written = [replace_file(folder / "report.html", page)]
+    if png:
+        from allycap.report.png import write_pngs
+
+        written += write_pngs([c for cs in charts.values() for c in cs], folder / "charts")
+    if excel:
+        from allycap.report.excel import write_workbook
+
+        written.append(write_workbook(folder, folder / "tables.xlsx"))
+    return written
+
+
+def comparison_report(folder, *, png: bool = False, excel: bool = False) -> list[Path]:
+    """report.html of a comparison folder from its compare.csv (rows = KPIs, a `unit` column,
+    one column per run): the KPI table and a bar chart per KPI. Returns the files written."""
+    from allycap.report.charts import Table, comparison_charts
+    from allycap.report.html import study_page
+
+    folder = _folder(folder)
+    check_extras(png, excel)
+    path = folder / "compare.csv"
+    if not path.exists():
+        raise ReportError(f"{folder}: no compare.csv. Fix: run `allycap compare` first.")
+    df = read_csv(path)
+    if df.empty or len(df.columns) < 2:
+        raise ReportError(f"{path}: no KPIs in it (expected a KPI column, `unit`, and runs).")
+    charts = comparison_charts(df)
+    runs = [c for c in df.columns[1:] if c != "unit"]
+    page = study_page(
+        f"allycap comparison: {folder.name}",
+        f"{len(runs)} runs: {', '.join(map(str, runs))}",
+        charts,
+        Table(list(df.columns), _rows(df)),
+        "compare.csv",
+        "One row per KPI, its unit, and its value in each run (from compare.csv).",
+    )
+    return _study_outputs(folder, page, charts, png, excel)
+
+
+def sweep_report(folder, *, png: bool = False, excel: bool = False) -> list[Path]:
+    """report.html of a sweep folder from its sweep.csv (columns `point`, one per varied key,
+    `status`, `objective_musd_pv`, `marginal_musd_per_point`, `unmet_t`): the curves and the
+    points. Returns the files written."""
+    from allycap.report.charts import Table, sweep_axis, sweep_charts
+    from allycap.report.html import study_page
+
+    folder = _folder(folder)
+    check_extras(png, excel)
+    path = folder / "sweep.csv"
+    if not path.exists():
+        raise ReportError(f"{folder}: no sweep.csv. Fix: run `allycap sweep` first.")
+    df = read_csv(path)
+    if df.empty or "point" not in df.columns:
+        raise ReportError(f"{path}: no points in it (expected a `point` column and one row each).")
+    charts = sweep_charts(df)
+    x_name, _, _ = sweep_axis(df)
+    optimal = int((df["status"] == "optimal").sum()) if "status" in df.columns else len(df)
+    page = study_page(
+        f"allycap sweep: {folder.name}",
+        f"{len(df)} points over {x_name}; {optimal} optimal",
+        charts,
+        Table(list(df.columns), _rows(df)),
+        "sweep.csv",
+        "One row per point of the sweep (from sweep.csv).",
+    )
+    return _study_outputs(folder, page, charts, png, excel)
+
+
+def _study_outputs(folder: Path, page: str, charts, png: bool, excel: bool) -> list[Path]:
+    written = [replace_file(folder / "report.html", page)]
+    if png:
+        from allycap.report.png import write_pngs
+
+        written += write_pngs(charts, folder / "charts")
+    if excel:
+        from allycap.report.excel import write_workbook
+
+        written.append(write_workbook(folder, folder / "tables.xlsx"))
+    return written
+
+
+def swap_folder(tmp: Path, target: Path) -> None:
+    """Put a freshly written folder in place of `target` (old one renamed aside, then removed)."""
+    old = target.with_name(f".{target.name}.old-{os.getpid()}")
+    if target.exists():
+        target.rename(old)
+    tmp.rename(target)
+    if old.exists():
+        shutil.rmtree(old, ignore_errors=True)

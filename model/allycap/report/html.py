@@ -1,0 +1,342 @@
+"""The self-contained report page: inline CSS, inline SVG, no scripts, nothing fetched.
+
+A Content-Security-Policy forbids every outside request (scripts, styles, fonts, images), so
+the page works offline and a browser would flag anything that tried to load. Every chart sits
+in a <figure> with its caption and, folded under it, the numbers it draws.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from allycap.report.charts import CATEGORIES, Chart, Table
+from allycap.report.svg import number, render
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+CSS = """
+*{box-sizing:border-box}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
+color:#1d1d1d;background:#f6f6f4;margin:0}
+header,nav,main,footer{max-width:1260px;margin:0 auto;padding:0 18px}
+header{padding-top:18px}
+h1{font-size:22px;margin:0 0 4px}
+h2{font-size:18px;margin:28px 0 8px;border-bottom:2px solid #d8d8d2;padding-bottom:4px}
+h3{font-size:14px;margin:0 0 6px}
+nav{font-size:13px;margin:8px auto 0}
+nav a{margin-right:12px;color:#2b5d8a}
+.status{font-size:15px;margin:2px 0}
+.status.bad{color:#a11}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:14px}
+figure{margin:0;background:#fff;border:1px solid #dcdcd6;border-radius:4px;padding:10px}
+figcaption{font-size:12px;color:#444;margin-top:6px}
+svg.chart{display:block;width:100%;height:auto;background:#fff}
+details{margin-top:6px;font-size:12px}
+summary{cursor:pointer;color:#2b5d8a}
+.scroll{overflow-x:auto;max-width:100%}
+.tall{max-height:520px;overflow:auto;border:1px solid #dcdcd6}
+table{border-collapse:collapse;font-size:12px;background:#fff}
+th,td{padding:3px 8px;border-bottom:1px solid #ececec;text-align:left;white-space:nowrap}
+th{background:#f0f0ec;font-weight:600}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+.card{background:#fff;border:1px solid #dcdcd6;border-radius:4px;padding:10px}
+.note{font-size:12px;color:#555}
+ul.issues li{margin:2px 0}
+footer{font-size:12px;color:#666;margin:30px auto 24px}
+@media print{nav,details{display:none}.grid{display:block}figure{break-inside:avoid}}
+"""
+
+
+def t(text) -> str:
+    return escape(str(text), quote=True)
+
+
+def cell(v, unit: str = "") -> str:
+    """A table cell: numbers right-aligned and formatted, None as an empty cell."""
+    if v is None:
+        return '<td class="num"></td>'
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return f"<td>{t(v)}</td>"
+    return f'<td class="num">{t(number(float(v), unit) if unit else fmt(v))}</td>'
+
+
+def fmt(v) -> str:
+    if isinstance(v, int):
+        return str(v) if 1000 <= v <= 2999 else f"{v:,}"  # years stay 2030, not 2,030
+    if abs(v) >= 100:
+        return f"{v:,.0f}"
+    if v == 0:
+        return "0"
+    return f"{v:,.3g}"
+
+
+def table(tab: Table, unit: str = "", limit: int | None = None, cls: str = "") -> str:
+    rows = tab.rows if limit is None else tab.rows[:limit]
+    head = "".join(f"<th>{t(c)}</th>" for c in tab.columns)
+    body = "".join("<tr>" + "".join(cell(v, unit) for v in row) + "</tr>" for row in rows)
+    more = ""
+    if limit is not None and len(tab.rows) > limit:
+        more = f'<p class="note">First {limit} of {len(tab.rows)} rows.</p>'
+    klass = f' class="{cls}"' if cls else ""
+    return (
+        f'<div class="scroll"><table{klass}><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div>{more}"
+    )
+
+
+def figure(c: Chart) -> str:
+    unit = "share" if c.kind == "heatmap" else ""
+    data = ""
+    if c.table is not None:
+        data = f"<details><summary>Data table</summary>{table(c.table, unit)}</details>"
+    caption = f"<figcaption>{t(c.caption)}</figcaption>" if c.caption else ""
+    return f'<figure id="fig-{t(c.id)}">{render(c)}{caption}{data}</figure>'
+
+
+def page(title: str, status_line: str, ok: bool, sections: list[tuple[str, str, str]], foot: str):
+    """The whole page; sections are (anchor, heading, inner HTML)."""
+    nav = " ".join(f'<a href="#{a}">{t(h)}</a>' for a, h, _ in sections)
+    body = "".join(
+        f'<section id="{a}"><h2>{t(h)}</h2>{inner}</section>' for a, h, inner in sections
+    )
+    klass = "status" if ok else "status bad"
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        '<link rel="icon" href="data:,">'
+        f"<title>{t(title)}</title><style>{CSS}</style></head>"
+        f'<body><header><h1>{t(title)}</h1><p class="{klass}">{t(status_line)}</p></header>'
+        f"<nav>{nav}</nav><main>{body}</main><footer>{foot}</footer></body></html>\n"
+    )
+
+
+def _kv(label: str, key: str, value, unit: str) -> str:
+    """A KPI row; data-key/data-value carry the exact number of summary.json for tests/tools."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        shown = number(float(value), "share") if unit == "share" else fmt(float(value))
+        v = f'<td class="num" data-key="{t(key)}" data-value="{value!r}">{t(shown)}</td>'
+    else:
+        v = f'<td data-key="{t(key)}">{t("" if value is None else value)}</td>'
+    return f"<tr><th>{t(label)}</th>{v}<td>{t(unit)}</td></tr>"
+
+
+def kpi_tables(summary: dict) -> str:
+    k = summary.get("kpis") or {}
+    rows = [
+        _kv("Status", "status", summary.get("status"), ""),
+        _kv(
+            "Total cost (objective)", "objective_musd_pv", summary.get("objective_musd_pv"), "M$ PV"
+        ),
+    ]
+    by_cat = k.get("cost_by_category_musd_pv") or {}
+    for c in [*[c for c in CATEGORIES if c in by_cat], *sorted(set(by_cat) - set(CATEGORIES))]:
+        rows.append(_kv(f"Cost: {c}", f"kpis.cost_by_category_musd_pv.{c}", by_cat[c], "M$ PV"))
+    for key, label, unit in (
+        ("demand_t_total", "Demand, all regions and years", "t/yr, summed over model years"),
+        ("unmet_t_total", "Unmet demand", "t/yr, summed over model years"),
+        ("unmet_share", "Unmet share of demand", "share"),
+    ):
+        if key in k:
+            rows.append(_kv(label, f"kpis.{key}", k[key], unit))
+    out = [
+        '<div class="grid"><div class="card" data-table="kpis"><h3>Key figures</h3>'
+        f'<table class="kpis">{"".join(rows)}</table></div>'
+    ]
+    new = k.get("new_capacity_t_by_region_stage") or {}
+    if new:
+        from allycap.report.charts import stage_key
+
+        stages = sorted({s for v in new.values() for s in v}, key=stage_key)
+        head = "".join(f'<th class="num">{t(s)}</th>' for s in stages)
+        body = []
+        for r in sorted(new, key=lambda r: (-sum(new[r].values()), r)):
+            cells = []
+            for s in stages:
+                v = new[r].get(s)
+                key = f"kpis.new_capacity_t_by_region_stage.{r}.{s}"
+                cells.append(
+                    '<td class="num"></td>'
+                    if v is None
+                    else f'<td class="num" data-key="{t(key)}" data-value="{v!r}">{fmt(v)}</td>'
+                )
+            body.append(f"<tr><th>{t(r)}</th>{''.join(cells)}</tr>")
+        out.append(
+            '<div class="card" data-table="new-capacity"><h3>New capacity decided over the '
+            "horizon, t/yr</h3>"
+            f'<div class="scroll"><table><thead><tr><th>region</th>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table></div></div>"
+        )
+    else:
+        out.append('<div class="card"><h3>New capacity</h3><p>None built.</p></div>')
+    out.append("</div>")
+    return "".join(out)
+
+
+def shadow_price_table(summary: dict) -> str:
+    prices = (summary.get("kpis") or {}).get("shadow_prices") or {}
+    rows = []
+    cols: list[str] = []
+    for family in sorted(prices):
+        for rule in sorted(prices[family]):
+            for y in prices[family][rule].get("by_year") or {}:
+                if str(y) not in cols:
+                    cols.append(str(y))
+    cols.sort(key=lambda y: (not y.isdigit(), y))
+    for family in sorted(prices):
+        for rule in sorted(prices[family]):
+            entry = prices[family][rule]
+            by_year = {str(y): v for y, v in (entry.get("by_year") or {}).items()}
+            cells = []
+            for y in cols:
+                v = by_year.get(y)
+                key = f"kpis.shadow_prices.{family}.{rule}.by_year.{y}"
+                cells.append(
+                    '<td class="num"></td>'
+                    if v is None
+                    else f'<td class="num" data-key="{t(key)}" data-value="{v!r}">{fmt(v)}</td>'
+                )
+            rows.append(
+                f"<tr><td>{t(family)}</td><td>{t(rule)}</td><td>{t(entry.get('unit', ''))}</td>"
+                + "".join(cells)
+                + "</tr>"
+            )
+    if not rows:
+        return ""
+    head = "".join(f'<th class="num">{t(y)}</th>' for y in cols)
+    return (
+        '<p class="note">What each policy rule costs at the margin (dual prices; see '
+        "docs/outputs.md on reading duals with care).</p>"
+        f'<div class="scroll card" data-table="shadow-prices"><table><thead><tr><th>family</th>'
+        f"<th>rule</th><th>unit</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def manifest_block(manifest: dict) -> str:
+    if not manifest:
+        return '<p class="note">No manifest.json in this folder.</p>'
+    items = [
+        ("inputs", manifest.get("inputs_root", "")),
+        ("scenarios", ", ".join(manifest.get("scenarios") or []) or "none"),
+        ("overrides (--set)", "; ".join(manifest.get("overrides") or []) or "none"),
+        (
+            "options",
+            ", ".join(f"{k}={v}" for k, v in sorted((manifest.get("options") or {}).items())),
+        ),
+        (
+            "versions",
+            ", ".join(f"{k} {v}" for k, v in sorted((manifest.get("versions") or {}).items())),
+        ),
+    ]
+    rows = "".join(f"<tr><th>{t(k)}</th><td>{t(v)}</td></tr>" for k, v in items)
+    files = "".join(
+        f"<tr><td>{t(f)}</td><td><code>{t(str(h)[:12])}</code></td></tr>"
+        for f, h in sorted((manifest.get("input_files") or {}).items())
+    )
+    return (
+        f'<div class="card"><table>{rows}</table>'
+        f"<details><summary>Input files (sha256, first 12 digits)</summary>"
+        f"<table>{files}</table></details></div>"
+    )
+
+
+def run_page(
+    summary: dict,
+    manifest: dict,
+    charts: dict[str, list[Chart]],
+    sankey_year: int | None,
+    investments: Table | None,
+    version: str,
+    notes: list[str],
+    start_year: int | None = None,
+) -> str:
+    label = summary.get("scenario", "run")
+    status = summary.get("status", "unknown")
+    objective = summary.get("objective_musd_pv")
+    start = f" (PV {start_year})" if start_year else ""
+    line = f"{status}: " + (
+        f"total cost {objective:,.1f} M${start}"
+        if isinstance(objective, int | float)
+        else (summary.get("message") or "no solution")
+    )
+    sections = [("kpis", "Key figures", kpi_tables(summary))]
+    if summary.get("infeasibility"):
+        diag = summary["infeasibility"]
+        items = "".join(f"<li>{t(x)}</li>" for x in diag.get("explanation") or [])
+        sections.append(
+            (
+                "why",
+                "Why there is no solution",
+                f'<div class="card"><p>{t(summary.get("message", ""))}</p>'
+                f'<ul class="issues">{items}</ul><p class="note">{t(diag.get("note", ""))}'
+                " Every conflicting row is in infeasibility.json.</p></div>",
+            )
+        )
+
+    def grid(cs: list[Chart], empty: str) -> str:
+        if not cs:
+            return f'<p class="note">{t(empty)}</p>'
+        return '<div class="grid">' + "".join(figure(c) for c in cs) + "</div>"
+
+    sections += [
+        (
+            "capacity",
+            "Capacity by stage and region",
+            grid(charts.get("capacity", []), "No capacity in this run."),
+        ),
+        (
+            "chain",
+            f"Material along the chain, {sankey_year}"
+            if sankey_year
+            else "Material along the chain",
+            "".join(figure(c) for c in charts.get("sankey", []))
+            or f'<p class="note">{t("No production in this run.")}</p>',
+        ),
+        (
+            "clean-share",
+            "Clean share by region and year",
+            "".join(figure(c) for c in charts.get("clean-share", []))
+            or '<p class="note">No demand in this run.</p>',
+        ),
+        ("costs", "Costs by category", grid(charts.get("costs", []), "No costs in this run.")),
+    ]
+    prices = shadow_price_table(summary)
+    if prices:
+        sections.append(("prices", "Price of policy rules", prices))
+    if investments is not None:
+        inner = (
+            table(investments, limit=400)
+            if investments.rows
+            else '<p class="note">No new capacity decided.</p>'
+        )
+        sections.append(
+            ("investments", "Investments", f'<div data-table="investments">{inner}</div>')
+        )
+    if notes:
+        items = "".join(f"<li>{t(n)}</li>" for n in notes)
+        sections.append(("notes", "Warnings", f'<ul class="issues">{items}</ul>'))
+    sections.append(("run", "Run", manifest_block(manifest)))
+    foot = (
+        f"Written by allycap {t(version)} from the tables in this folder (CSV files, "
+        "summary.json, manifest.json); every number here is in those files. Money in million "
+        "2024 US dollars (M$); quantities in t/yr."
+    )
+    return page(f"allycap run: {label}", line, status == "optimal", sections, foot)
+
+
+def study_page(
+    title: str, status_line: str, charts: list[Chart], data: Table, data_name: str, note: str
+) -> str:
+    """A comparison or sweep folder: the KPI table (or sweep points) and the charts."""
+    grid = '<div class="grid">' + "".join(figure(c) for c in charts) + "</div>"
+    sections = [
+        (
+            "table",
+            "KPI table" if data_name == "compare.csv" else "Points",
+            f'<p class="note">{t(note)}</p><div class="card" data-table="{t(data_name)}">'
+            f"{table(data)}</div>",
+        ),
+        ("charts", "Curves" if data_name == "sweep.csv" else "KPIs by run", grid),
+    ]
+    foot = f"Written by allycap from {t(data_name)} in this folder."
+    return page(title, status_line, True, sections, foot)
