@@ -127,6 +127,16 @@ def _rows(df) -> list[list]:
     return out
 
 
+def _number(v):
+    """A KPI cell of compare.csv: a number where it reads as one (columns mix text and numbers)."""
+    if isinstance(v, str):
+        try:
+            return float(v)
+        except ValueError:
+            return v
+    return v
+
+
 def run_report(
     folder, *, png: bool = False, excel: bool = False, sankey_year: int | None = None
 ) -> list[Path]:
@@ -195,11 +205,13 @@ def comparison_report(folder, *, png: bool = False, excel: bool = False) -> list
         raise ReportError(f"{path}: no KPIs in it (expected a KPI column, `unit`, and runs).")
     charts = comparison_charts(df)
     runs = [c for c in df.columns[1:] if c != "unit"]
+    rows = [[_number(v) if c in runs else v for c, v in zip(df.columns, row, strict=True)]
+            for row in _rows(df)]  # fmt: skip
     page = study_page(
         f"allycap comparison: {folder.name}",
         f"{len(runs)} runs: {', '.join(map(str, runs))}",
         charts,
-        Table(list(df.columns), _rows(df)),
+        Table(list(df.columns), rows),
         "compare.csv",
         "One row per KPI, its unit, and its value in each run (from compare.csv).",
     )

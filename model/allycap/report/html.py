@@ -7,6 +7,7 @@ in a <figure> with its caption and, folded under it, the numbers it draws.
 
 from __future__ import annotations
 
+import math
 from html import escape
 
 from allycap.report.charts import CATEGORIES, Chart, Table
@@ -52,7 +53,7 @@ def t(text) -> str:
 
 def cell(v, unit: str = "") -> str:
     """A table cell: numbers right-aligned and formatted, None as an empty cell."""
-    if v is None:
+    if v is None or isinstance(v, float) and math.isnan(v):
         return '<td class="num"></td>'
     if isinstance(v, bool) or not isinstance(v, int | float):
         return f"<td>{t(v)}</td>"
@@ -89,7 +90,8 @@ def figure(c: Chart) -> str:
     if c.table is not None:
         data = f"<details><summary>Data table</summary>{table(c.table, unit)}</details>"
     caption = f"<figcaption>{t(c.caption)}</figcaption>" if c.caption else ""
-    return f'<figure id="fig-{t(c.id)}">{render(c)}{caption}{data}</figure>'
+    head = f"<h3>{t(c.title)}</h3>"
+    return f'<figure id="fig-{t(c.id)}">{head}{render(c)}{caption}{data}</figure>'
 
 
 def page(title: str, status_line: str, ok: bool, sections: list[tuple[str, str, str]], foot: str):
@@ -140,7 +142,7 @@ def kpi_tables(summary: dict) -> str:
         if key in k:
             rows.append(_kv(label, f"kpis.{key}", k[key], unit))
     out = [
-        '<div class="grid"><div class="card" data-table="kpis"><h3>Key figures</h3>'
+        '<div class="grid"><div class="card" data-table="kpis"><h3>Status, cost and demand</h3>'
         f'<table class="kpis">{"".join(rows)}</table></div>'
     ]
     new = k.get("new_capacity_t_by_region_stage") or {}

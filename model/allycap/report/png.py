@@ -76,6 +76,8 @@ def _lines(c: Chart):
     ax.set_ylabel(c.unit)
     ax.set_xlabel(c.x_label)
     ax.grid(color="#e3e3e3")
+    if len(c.series) > 1:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
     return fig, ax
 
 

@@ -192,10 +192,14 @@ def _lines(c: Chart) -> tuple[int, int, str]:
     """Curves over a numeric x axis (or evenly spaced categories)."""
     width, height = WIDTH, 300
     left, top, bottom = 70, 12, 40
-    right = width - LEGEND_W - 10
+    legend = len(c.series) > 1  # one curve: the title says what it is
+    right = width - (LEGEND_W + 10 if legend else 20)
     pw, ph = right - left, height - top - bottom
-    values = [v for s in c.series for v in s.values if v is not None]
-    ticks = nice_ticks(min([0.0, *values]), max([0.0, *values]))
+    values = [v for s in c.series for v in s.values if v is not None] or [0.0]
+    lo, hi = min(values), max(values)
+    if lo >= 0 and lo <= 0.25 * hi or hi <= 0 and hi >= 0.25 * lo:
+        lo, hi = min(lo, 0.0), max(hi, 0.0)  # close to zero: show zero
+    ticks = nice_ticks(lo, hi)
     y0, y1 = ticks[0], ticks[-1]
 
     def sy(v: float) -> float:
@@ -228,7 +232,8 @@ def _lines(c: Chart) -> tuple[int, int, str]:
             f'<text x="{(left + right) / 2}" y="{height - 4}" text-anchor="middle">'
             f"{_t(c.x_label)}</text>"
         )
-    out.append(_legend([(s.name, s.color, "line") for s in c.series], right + 16, top + 4))
+    if legend:
+        out.append(_legend([(s.name, s.color, "line") for s in c.series], right + 16, top + 4))
     return width, height, "".join(out)
 
 
