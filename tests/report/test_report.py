@@ -394,6 +394,44 @@ status,,optimal,optimal,optimal
 """
 
 
+COMPARE_DETAIL = """\
+kpi,detail,unit,base,china_export_ban,allied_independence
+status,,,optimal,optimal,optimal
+total_cost,,M$ PV,138255.6,861975.0,138489.8
+cost,capital,M$ PV,10201.5,11729.7,10400.1
+cost,variable,M$ PV,126451.8,123901.6,126547.9
+cost,unmet,M$ PV,0,725173.4,0
+new_capacity,CHN/magnet,t/yr,437639,300000,400000
+new_capacity,USA/magnet,t/yr,0,15000,9000
+clean_share,all 2030,share,0.04,0.5,0.2
+clean_share,all 2040,share,0.06,0.74,0.38
+clean_share,USA 2040,share,0.3,0.9,0.6
+unmet_share,,share,0,0.0128,0
+"""
+
+
+def test_comparison_report_with_details(tmp_path):
+    """compare.csv as `allycap compare` writes it (kpi, detail, unit, runs): one number per
+    run is a bar per run, details by year are lines over the years, other details stack."""
+    (tmp_path / "compare.csv").write_text(COMPARE_DETAIL)
+    comparison_report(tmp_path)
+    text, page = page_of(tmp_path)
+    charts = {a["id"]: a for t, a in page.tags if t == "svg"}
+    assert set(charts) == {
+        "chart-kpi-total-cost",
+        "chart-kpi-cost",
+        "chart-kpi-new-capacity",
+        "chart-kpi-clean-share",
+        "chart-kpi-unmet-share",
+    }
+    assert "3 runs: base, china_export_ban, allied_independence" in text
+    start = text.index('id="chart-kpi-clean-share"')
+    clean = text[start : text.index("</svg>", start)]
+    assert clean.count("<polyline") == 3  # one line per run, over 2030 and 2040
+    assert ">2030<" in clean and ">2,030<" not in clean
+    assert "clean share for all in each run; the others (USA) are in the table." in text
+
+
 def test_comparison_report(tmp_path):
     (tmp_path / "compare.csv").write_text(COMPARE)
     written = comparison_report(tmp_path)
@@ -412,11 +450,11 @@ def test_comparison_report(tmp_path):
 
 
 SWEEP = """\
-point,independence.allied.share,status,objective_musd_pv,marginal_musd_per_point,unmet_t,clean_share_min,message
-0,0,optimal,134307.0,0,0,0,
-1,0.25,optimal,134800.5,20.1,0,0.25,
-2,0.5,optimal,136903.7,95.3,0,0.5,
-3,0.75,infeasible,,,,,the model is infeasible
+point,independence.allied.share,status,objective_musd_pv,marginal_musd_per_point,unmet_t,clean_share_min,clean_share_2030,message
+0,0,optimal,134307.0,0,0,0,0.1,
+1,0.25,optimal,134800.5,20.1,0,0.25,0.3,
+2,0.5,optimal,136903.7,95.3,0,0.5,0.6,
+3,0.75,infeasible,,,,,,the model is infeasible
 """
 
 

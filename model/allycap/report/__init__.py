@@ -190,9 +190,10 @@ def run_report(
 
 
 def comparison_report(folder, *, png: bool = False, excel: bool = False) -> list[Path]:
-    """report.html of a comparison folder from its compare.csv (rows = KPIs, a `unit` column,
-    one column per run): the KPI table and a bar chart per KPI. Returns the files written."""
-    from allycap.report.charts import Table, comparison_charts
+    """report.html of a comparison folder from its compare.csv (rows = KPIs: `kpi`, optional
+    `detail`, `unit`, one column per run): the KPI table and a chart per KPI. Returns the files
+    written."""
+    from allycap.report.charts import Table, compare_runs, comparison_charts
     from allycap.report.html import study_page
 
     folder = _folder(folder)
@@ -204,7 +205,7 @@ def comparison_report(folder, *, png: bool = False, excel: bool = False) -> list
     if df.empty or len(df.columns) < 2:
         raise ReportError(f"{path}: no KPIs in it (expected a KPI column, `unit`, and runs).")
     charts = comparison_charts(df)
-    runs = [c for c in df.columns[1:] if c != "unit"]
+    runs = compare_runs(df)
     rows = [[_number(v) if c in runs else v for c, v in zip(df.columns, row, strict=True)]
             for row in _rows(df)]  # fmt: skip
     page = study_page(

@@ -588,37 +588,127 @@ def run_charts(tables: dict[str, pd.DataFrame], summary: dict, sankey_year: int 
     return charts, year
 
 
+COMPARE_FIXED = ("detail", "unit")
+
+
+def compare_runs(compare: pd.DataFrame) -> list[str]:
+    """The run columns of compare.csv: all but the first (the KPI), `detail` and `unit`."""
+    return [str(c) for c in compare.columns[1:] if c not in COMPARE_FIXED]
+
+
+def _slug(text: str) -> str:
+    out = "".join(ch if ch.isalnum() else "-" for ch in text.lower())
+    while "--" in out:
+        out = out.replace("--", "-")
+    return out.strip("-")
+
+
+def _year_detail(detail: str) -> tuple[str, int] | None:
+    """ "USA 2035" -> ("USA", 2035); None when the detail does not end with a year."""
+    key, _, year = detail.rpartition(" ")
+    return (key, int(year)) if year.isdigit() and len(year) == 4 else None
+
+
 def comparison_charts(compare: pd.DataFrame, limit: int = 12) -> list[Chart]:
-    """One horizontal bar chart per numeric KPI of compare.csv (rows = KPIs, a `unit` column,
-    one column per run), the first `limit` KPIs."""
-    name_col = compare.columns[0]
-    runs = [c for c in compare.columns if c not in (name_col, "unit")]
-    charts = []
+    """Charts of compare.csv (rows: `kpi`, optional `detail`, `unit`, one column per run), one
+    per KPI, the first `limit`: a KPI with one number per run is a bar per run; one with details
+    by year (clean share "USA 2035") is a line per run over the years, for `all` regions (or the
+    first key); one with other details (cost by category, capacity by region/stage) is stacked
+    bars per run, the largest details by name."""
+    name_col = str(compare.columns[0])
+    runs = compare_runs(compare)
+    has_detail = "detail" in compare.columns
+    groups: dict[str, list] = {}
     for _, row in compare.iterrows():
-        values = [pd.to_numeric(row[r], errors="coerce") for r in runs]
-        values = [None if pd.isna(v) else float(v) for v in values]
+        values = [_f(pd.to_numeric(row[r], errors="coerce")) for r in runs]
         if all(v is None for v in values):
             continue
-        kpi = str(row[name_col])
+        detail = "" if not has_detail or pd.isna(row["detail"]) else str(row["detail"])
         unit = "" if "unit" not in compare.columns or pd.isna(row["unit"]) else str(row["unit"])
-        slug = "".join(ch if ch.isalnum() else "-" for ch in kpi.lower()).strip("-")
-        charts.append(
-            Chart(
-                id=f"kpi-{slug}",
-                group="kpi",
-                kind="hbars",
-                title=f"{kpi}" + (f", {unit}" if unit else ""),
-                desc=f"Bar chart of {kpi} for {len(runs)} runs: "
-                + "; ".join(
-                    f"{r} {'n/a' if v is None else f'{v:,.4g}'}"
-                    for r, v in zip(runs, values, strict=True)
+        groups.setdefault(str(row[name_col]), []).append((detail, unit, values))
+    charts = []
+    for kpi, rows in groups.items():
+        unit = rows[0][1]
+        what = kpi.replace("_", " ")
+        title = what + (f", {unit}" if unit and unit != "share" else "")
+        if len(rows) == 1:
+            detail, _, values = rows[0]
+            label = f"{what} ({detail})" if detail else what
+            charts.append(
+                Chart(
+                    id=f"kpi-{_slug(kpi)}",
+                    group="kpi",
+                    kind="hbars",
+                    title=(f"{label}, {unit}" if unit and unit != "share" else label),
+                    desc=f"Bar chart of {label} for {len(runs)} runs: "
+                    + "; ".join(
+                        f"{r} {'n/a' if v is None else f'{v:,.4g}'}"
+                        for r, v in zip(runs, values, strict=True)
+                    )
+                    + ".",
+                    x=runs,
+                    series=[Series(label, values, PALETTE[0])],
+                    unit=unit,
                 )
-                + ".",
-                x=runs,
-                series=[Series(kpi, values, PALETTE[0])],
-                unit=unit,
             )
-        )
+        elif all(_year_detail(d) for d, _, _ in rows):
+            keyed: dict[str, dict[int, list]] = {}
+            for d, _, values in rows:
+                key, year = _year_detail(d)
+                keyed.setdefault(key, {})[year] = values
+            key = "all" if "all" in keyed else next(iter(keyed))
+            years = sorted(keyed[key])
+            series = [
+                Series(r, [keyed[key][y][i] for y in years], PALETTE[i % len(PALETTE)], "line")
+                for i, r in enumerate(runs)
+            ]
+            others = [k for k in keyed if k != key]
+            named = ", ".join(others[:5]) + (", …" if len(others) > 5 else "")
+            charts.append(
+                Chart(
+                    id=f"kpi-{_slug(kpi)}",
+                    group="kpi",
+                    kind="lines",
+                    title=f"{what} ({key}), by year" + (f", {unit}" if unit != "share" else ""),
+                    desc=f"Line chart: {what} for {key}, {years[0]} to {years[-1]}, one line "
+                    f"per run ({', '.join(runs)}).",
+                    x=years,
+                    series=series,
+                    unit=unit,
+                    x_label="year",
+                    caption=f"{what} for {key} in each run"
+                    + (f"; the others ({named}) are in the table." if others else "."),
+                )
+            )
+        else:
+            totals = {d: sum(abs(v or 0.0) for v in values) for d, _, values in rows}
+            shown, rest = _top(totals, TOP_REGIONS)
+            by = {d: values for d, _, values in rows}
+            named = CATEGORY_COLORS if all(d in CATEGORY_COLORS for d in shown) else {}
+            series = [
+                Series(d, [v or 0.0 for v in by[d]], named.get(d, PALETTE[i % len(PALETTE)]))
+                for i, d in enumerate(shown)
+            ]
+            if rest:
+                other = [sum(by[d][i] or 0.0 for d in rest) for i in range(len(runs))]
+                series.append(Series(f"{len(rest)} others", other, OTHER_COLOR))
+            if not series:
+                continue
+            charts.append(
+                Chart(
+                    id=f"kpi-{_slug(kpi)}",
+                    group="kpi",
+                    kind="bars",
+                    title=title,
+                    desc=f"Stacked bars: {what} by {len(rows)} details for each of "
+                    f"{len(runs)} runs; largest: {', '.join(shown[:3])}.",
+                    x=runs,
+                    series=series,
+                    unit=unit,
+                    caption=f"{what} in each run, by detail"
+                    + (f"; the {len(rest)} smallest grouped." if rest else "."),
+                )
+            )
         if len(charts) >= limit:
             break
     return charts

@@ -335,7 +335,7 @@ def study_page(
         (
             "table",
             "KPI table" if data_name == "compare.csv" else "Points",
-            f'<p class="note">{t(note)}</p><div class="card" data-table="{t(data_name)}">'
+            f'<p class="note">{t(note)}</p><div class="card tall" data-table="{t(data_name)}">'
             f"{table(data)}</div>",
         ),
         ("charts", "Curves" if data_name == "sweep.csv" else "KPIs by run", grid),

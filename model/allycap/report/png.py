@@ -23,6 +23,11 @@ def _figure(width: float, height: float):
 
 
 def _ticks(ax, labels: list) -> None:
+    if any(isinstance(x, str) for x in labels):  # run names: every one, slanted if long
+        slant = max(len(x) for x in map(str, labels)) * len(labels) > 70
+        ax.set_xticks(range(len(labels)), [str(x) for x in labels],
+                      rotation=30 if slant else 0, ha="right" if slant else "center")  # fmt: skip
+        return
     every = max(1, math.ceil(len(labels) / 12))
     pos = list(range(0, len(labels), every))
     ax.set_xticks(pos, [str(labels[i]) for i in pos])
@@ -72,6 +77,10 @@ def _lines(c: Chart):
         ax.plot(xs, ys, color=s.color, marker="o", ms=4, label=s.name)
     if not numeric:
         _ticks(ax, c.x)
+    elif all(float(v).is_integer() and 1000 <= v <= 2999 for v in c.x):
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # years: 2030, not 2030.0
     _thousands(ax.yaxis)
     ax.set_ylabel(c.unit)
     ax.set_xlabel(c.x_label)

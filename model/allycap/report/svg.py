@@ -73,10 +73,11 @@ def _legend(items: list[tuple[str, str, str]], x: float, y: float) -> str:
     out = []
     for i, (name, color, style) in enumerate(items):
         yy = y + i * 18
-        if style == "line":
+        if style in ("line", "curve"):  # a line over bars is dashed, a curve solid
+            dash = ' stroke-dasharray="4 2"' if style == "line" else ""
             out.append(
                 f'<line x1="{x}" y1="{yy + 6}" x2="{x + 14}" y2="{yy + 6}" stroke="{color}" '
-                'stroke-width="2" stroke-dasharray="4 2"/>'
+                f'stroke-width="2"{dash}/>'
             )
         else:
             out.append(f'<rect x="{x}" y="{yy}" width="12" height="12" fill="{color}"/>')
@@ -103,6 +104,12 @@ def _y_axis(ticks, sy, left, right_x, unit) -> str:
 
 
 def _x_labels(labels: list, xs: list[float], y: float, band: float) -> str:
+    if _slanted(labels, band):
+        return "".join(
+            f'<text transform="translate({x:.1f} {y - 4}) rotate(-35)" text-anchor="end">'
+            f"{_t(_clip(str(label), 28))}</text>"
+            for label, x in zip(labels, xs, strict=True)
+        )
     every = max(1, math.ceil(40 / max(band, 1e-9)))
     return "".join(
         f'<text x="{x:.1f}" y="{y}" text-anchor="middle">{_t(label)}</text>'
@@ -111,12 +118,25 @@ def _x_labels(labels: list, xs: list[float], y: float, band: float) -> str:
     )
 
 
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _slanted(labels: list, band: float) -> bool:
+    """Text labels (run names) wider than their slot are drawn slanted, every one of them."""
+    longest = max((len(str(x)) for x in labels), default=0)
+    return any(isinstance(x, str) for x in labels) and longest * 6.5 > band
+
+
 def _bars(c: Chart) -> tuple[int, int, str]:
     width, height = WIDTH, 320
     left, top, bottom = 70, 12, 40
+    n = max(len(c.x), 1)
+    if _slanted(c.x, (width - LEGEND_W - 10 - left) / n):
+        extra = min(max(len(str(x)) for x in c.x), 28) * 4.5
+        height, bottom = int(height + extra), int(bottom + extra)
     right = width - LEGEND_W - 10
     pw, ph = right - left, height - top - bottom
-    n = max(len(c.x), 1)
     bars = [s for s in c.series if s.style == "bar"]
     lines = [s for s in c.series if s.style == "line"]
     pos = [sum(max(s.values[i] or 0.0, 0.0) for s in bars) for i in range(len(c.x))]
@@ -152,7 +172,7 @@ def _bars(c: Chart) -> tuple[int, int, str]:
     for s in lines:
         out.append(_polyline(s, xs, sy, c))
     out.append(_x_labels(c.x, xs, top + ph + 16, band))
-    if c.x_label:
+    if c.x_label and not _slanted(c.x, band):
         out.append(
             f'<text x="{(left + right) / 2}" y="{height - 4}" text-anchor="middle">'
             f"{_t(c.x_label)}</text>"
@@ -217,8 +237,15 @@ def _lines(c: Chart) -> tuple[int, int, str]:
             return left + pad + (v - lo) / (hi - lo) * (pw - 2 * pad)
 
         xs = [sx(v) for v in c.x]
+        years = all(float(v).is_integer() and 1000 <= v <= 2999 for v in c.x)
+        if years:  # 2030, not 2,030; whole years only
+            xt = [t for t in xt if float(t).is_integer()]
+
+        def label(t: float) -> str:
+            return str(int(t)) if years else short(t)
+
         out += [
-            f'<text x="{sx(t):.1f}" y="{top + ph + 16}" text-anchor="middle">{_t(short(t))}</text>'
+            f'<text x="{sx(t):.1f}" y="{top + ph + 16}" text-anchor="middle">{_t(label(t))}</text>'
             for t in xt
         ]
     else:
@@ -233,7 +260,7 @@ def _lines(c: Chart) -> tuple[int, int, str]:
             f"{_t(c.x_label)}</text>"
         )
     if legend:
-        out.append(_legend([(s.name, s.color, "line") for s in c.series], right + 16, top + 4))
+        out.append(_legend([(s.name, s.color, "curve") for s in c.series], right + 16, top + 4))
     return width, height, "".join(out)
 
 
