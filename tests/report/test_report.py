@@ -532,3 +532,22 @@ def test_run_report_directly_and_nan_free(run_copy):
     assert ">nan<" not in text.lower() and "NaN" not in text
     assert not math.isnan(len(text))
     shutil.rmtree(run_copy)
+
+
+# -- drawing helpers ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi"),
+    [(0, 678867), (0, 0.0128), (138255.7, 138255.7), (0, 0), (-5, 12), (2025, 2040), (-3, -3)],
+)
+def test_nice_ticks_cover_the_range_evenly(lo, hi):
+    from allycap.report.svg import nice_ticks
+
+    ticks = nice_ticks(lo, hi)
+    assert ticks[0] <= lo and ticks[-1] >= hi and ticks[0] < ticks[-1]
+    assert 2 <= len(ticks) <= 12
+    steps = {round(b - a, 9) for a, b in zip(ticks, ticks[1:], strict=False)}
+    assert len(steps) == 1
+    if lo <= 0 <= hi:
+        assert 0 in ticks

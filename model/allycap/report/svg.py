@@ -26,8 +26,9 @@ def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
         lo, hi = 0.0, 1.0
     if hi < lo:
         lo, hi = hi, lo
-    if hi == lo:
-        hi, lo = (hi + abs(hi) * 0.5 + 1.0, lo - abs(lo) * 0.5) if lo else (1.0, 0.0)
+    if hi == lo:  # a flat line: a narrow band around it (or 0 to 1 around zero)
+        span = abs(hi) * 0.05
+        lo, hi = (lo - span, hi + span) if span else (0.0, 1.0)
     raw = (hi - lo) / n
     mag = 10 ** math.floor(math.log10(raw))
     step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
