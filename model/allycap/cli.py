@@ -645,6 +645,8 @@ def _solve_robust(
         if objective not in ("expected", "worst"):
             raise StudyError(f"--robust-objective {objective!r}: choose expected or worst.")
         cases = parse_cases([spec], common, what="--robust")
+        if len(cases) < 2:
+            raise StudyError("--robust needs at least two scenarios, e.g. base:0.7,ban.yaml:0.3.")
         result = solve_robust(
             input, cases, list(overrides or []), objective, strict, time_limit, threads, label
         )

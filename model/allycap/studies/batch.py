@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 Task = tuple[Callable[..., Any], tuple]
+CONNECT_TIMEOUT = "10s"  # how long to try reaching a Dask scheduler
 
 
 class BatchError(Exception):
@@ -70,7 +71,8 @@ def _client(scheduler: str):
             "Fix: pip install 'allycap[parallel]'."
         ) from None
     try:
-        return Client(scheduler, timeout="10s", set_as_default=False)
+        # the default client while the batch runs: dask's as_completed looks it up
+        return Client(scheduler, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as exc:
         raise BatchError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
 

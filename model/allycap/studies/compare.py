@@ -315,7 +315,9 @@ def investment_diff(views: list[RunView]):
     for label in labels[1:]:
         diff = merged[label] - first
         # run folders hold 9 significant digits: a difference within that rounding is none
-        noise = diff.abs() <= 1e-8 * pd.concat([merged[label].abs(), first.abs()], axis=1).max(1)
+        noise = diff.abs() <= 1e-8 * pd.concat([merged[label].abs(), first.abs()], axis=1).max(
+            axis=1
+        )
         merged[f"diff_{label}"] = diff.mask(noise, 0.0)
     return merged.sort_values(keys, kind="mergesort").reset_index(drop=True)
 
@@ -360,6 +362,11 @@ def compare(
                         threads,
                     ),
                 )
+            )
+        elif not path.exists():
+            raise StudyError(
+                f"run folder {src!r} not found. Fix: pass folders written by `allycap solve`, "
+                "or scenario YAML files."
             )
         else:
             raise StudyError(

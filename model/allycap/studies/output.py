@@ -13,14 +13,14 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from allycap.write import _remove_abandoned, write_json
-
 if TYPE_CHECKING:
     import pandas as pd
 
 
 def write_study(out_dir: Path, tables: dict[str, pd.DataFrame], payloads: dict[str, dict]) -> Path:
     """Write `tables` (file name -> frame) and `payloads` (file name -> JSON) into `out_dir`."""
+    from allycap.write import _remove_abandoned, write_json
+
     out_dir = Path(out_dir)
     parent = out_dir.parent
     parent.mkdir(parents=True, exist_ok=True)

@@ -143,6 +143,7 @@ def stress(
     if not cases:
         raise StudyError("give at least one --scenario (a YAML file, or `base`).")
     input = str(Path(input).resolve())
+    portfolios = _unique_labels(portfolios)
     tasks = [
         (stress_case, (input, c, tuple(overrides or []), p, strict, time_limit, threads))
         for p in portfolios
@@ -151,6 +152,19 @@ def stress(
     done = (lambda i: progress(1)) if progress else None
     rows = run_batch(tasks, workers, scheduler, done)
     return pd.DataFrame(rows).reindex(columns=COLUMNS)
+
+
+def _unique_labels(portfolios: list[Portfolio]) -> list[Portfolio]:
+    """Two run folders with the same name (in different places) become `name` and `name#2`."""
+    import dataclasses
+
+    seen: dict[str, int] = {}
+    out = []
+    for p in portfolios:
+        seen[p.label] = seen.get(p.label, 0) + 1
+        n = seen[p.label]
+        out.append(p if n == 1 else dataclasses.replace(p, label=f"{p.label}#{n}"))
+    return out
 
 
 def robustness_table(frame, value: str = "objective_musd_pv"):

@@ -215,7 +215,20 @@ def plan_sweep(
         threads,
     )
     if not plan.persistent:  # an unknown key or a bad first value stops the sweep before it runs
-        load_and_validate(input, scenarios, overrides + plan.sets(plan.points()[0]))
+        from allycap.errors import InputError
+
+        sets = plan.sets(plan.points()[0])
+        try:
+            load_and_validate(input, scenarios, overrides + sets)
+        except InputError as exc:
+            varied = [i for i in exc.issues if (i.file or "").startswith("--set ")]
+            if not varied:
+                raise
+            issue = varied[0]
+            fix = f" Fix: {issue.fix}" if issue.fix else ""
+            raise StudyError(
+                f"--vary {issue.file[len('--set ') :]}: {issue.key()}: {issue.message}{fix}"
+            ) from None
     return plan
 
 
@@ -462,7 +475,7 @@ def achieved_clean_shares(m, data, rule: str) -> dict[int, float]:
 
     spec = data.inputs.independence[rule]
     group = _select(spec.regions, data.inputs)
-    groups = [(r,) for r in group] if spec.each_region else [tuple(group)]
+    groups = [(r,) for r in group] if getattr(spec, "each_region", False) else [tuple(group)]
     c = spec.commodity
     out = {}
     for y in data.years:
