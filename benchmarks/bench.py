@@ -5,6 +5,11 @@ Not part of the test run (machines are noisy; read the ratios). Usage:
     python benchmarks/bench.py                 # default inputs + synthetic sizes up to ~1M nnz
     python benchmarks/bench.py --quick         # smaller sizes only (a minute or two)
     python benchmarks/bench.py --sizes 6x16x2 12x16x4
+    python benchmarks/bench.py --sizes 6x16x2 --sweep-check-all   # all 21 sweep points checked
+
+On the default inputs it also times a 21-point sweep of an allied clean share (0 to 100%, the
+price of independence curve; `allycap sweep`, one persistent HiGHS model) against one solve,
+and checks the sweep's objectives against fresh single solves.
 
 Each measurement runs in a fresh process, so peak memory (max RSS) is that run's alone.
 """
@@ -88,36 +93,51 @@ def _in_subprocess(inputs: str) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def sweep_ratio(points: int = 21) -> tuple[float, float, int]:
-    """One full solve of the default inputs against a `points`-point sweep of an allied clean
-    share from 0 to 100% re-solved on one persistent HiGHS model (mutable parameters)."""
+# The swept rule: allied magnet supply at least `share` clean from 2030 (2025 is too early for
+# any clean chain to be built), added to the default inputs with --set.
+SWEEP_RULE = (
+    "independence.bench_allied_clean={kind: min_clean_share, regions: [allied], "
+    "commodity: magnet, share: 0, start: 2030}"
+)
+SWEEP_KEY = "independence.bench_allied_clean.share"
+
+
+def sweep_ratio(points: int = 21, check_all: bool = False) -> dict:
+    """In one fresh process: one full pipeline run of the default inputs (load, validate,
+    prepare, build, solve, extract), then `points` clean shares from 0 to 100% with
+    allycap.studies.sweep (built once, re-solved on one persistent HiGHS model), then fresh
+    single solves at the first, middle and last point (every point with `check_all`): the
+    largest relative difference of their objectives from the sweep's."""
+    step = 1 / (points - 1)
     code = f"""
-import json, sys, time
-from pyomo.contrib.solver.common.factory import SolverFactory
+import json, time
+import allycap.formulation.build, allycap.results, allycap.solve  # imports outside the timing
 from allycap.run import run
+from allycap.studies.sweep import plan_sweep, run_sweep
+base = {str(ROOT / "inputs" / "base.yaml")!r}
 started = time.perf_counter()
-r = run({str(ROOT / 'inputs' / 'base.yaml')!r}, overrides=[
-    "independence.bench_sweep={{kind: min_clean_share, regions: [allied], commodity: magnet, "
-    "share: 0.0}}"])
+r = run(base, overrides=[{SWEEP_RULE!r}])
 one = time.perf_counter() - started
-m = r.model
-rows = [i for i in m.clean_share_target if r.data.clean_share_rows[i].rule == "bench_sweep"]
-opt = SolverFactory("highs")
-opt.set_instance(m)
 started = time.perf_counter()
-solved = 0
-for k in range({points}):
-    for i in rows:
-        m.clean_share_target[i] = k / ({points} - 1)
-    res = opt.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False)
-    solved += res.termination_condition.name == "convergenceCriteriaSatisfied"
+plan = plan_sweep(base, [], [{SWEEP_RULE!r}], ["{SWEEP_KEY}=0:1:{step!r}"])
+frame = run_sweep(plan).frame
 sweep = time.perf_counter() - started
-print(json.dumps([one, sweep, solved]))
+idx = list(range(len(frame))) if {check_all!r} else [0, len(frame) // 2, len(frame) - 1]
+worst = 0.0
+for i in idx:
+    value = float(frame["{SWEEP_KEY}"].iloc[i])
+    fresh = run(base, overrides=[{SWEEP_RULE!r}, f"{SWEEP_KEY}={{value!r}}"]).results.objective
+    got = frame["objective_musd_pv"].iloc[i]
+    if fresh is not None and got == got:
+        worst = max(worst, abs(got - fresh) / abs(fresh))
+optimal = int((frame["status"] == "optimal").sum())
+print(json.dumps({{"one": one, "sweep": sweep, "optimal": optimal, "points": len(frame),
+                  "checked": len(idx), "max_rel_diff": worst}}))
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if proc.returncode:
         raise SystemExit(proc.stderr)
-    return tuple(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def wall(cmd: list[str], repeat: int) -> float:
@@ -144,6 +164,8 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="*", help="REGIONSxYEARSxFACILITIES, e.g. 12x16x4")
     parser.add_argument("--synthetic-only", action="store_true",
                         help="skip the default inputs (CLI timings, sweep, default row)")
+    parser.add_argument("--sweep-check-all", action="store_true",
+                        help="check every sweep point against a fresh solve (not only 3)")
     args = parser.parse_args()
     sizes = args.sizes or (QUICK_SIZES if args.quick else DEFAULT_SIZES)
     allycap = str(Path(sys.executable).parent / "allycap")
@@ -155,9 +177,20 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             solve_wall = wall([allycap, "solve", "--out", str(Path(tmp) / "run"), "--quiet"], 3)
         print(f"allycap solve (default inputs, CLI): {solve_wall:6.2f} s wall (median of 3)")
-        one, sweep, ok = sweep_ratio()
-        print(f"21-point clean-share sweep:          {sweep:6.2f} s for 21 re-solves ({ok} "
-              f"optimal) vs {one:.2f} s for one full solve: ratio {sweep / one:.2f}")
+        with tempfile.TemporaryDirectory() as tmp:
+            sweep_wall = wall(
+                [allycap, "sweep", "--set", SWEEP_RULE, "--vary", f"{SWEEP_KEY}=0:1:0.05",
+                 "--out", str(Path(tmp) / "sweep"), "--quiet"],
+                3,
+            )
+        print(f"allycap sweep, 21 points (CLI):      {sweep_wall:6.2f} s wall (median of 3): "
+              f"{sweep_wall / solve_wall:.2f} x one solve")
+        s = sweep_ratio(check_all=args.sweep_check_all)
+        print(f"21-point clean-share sweep:          {s['sweep']:6.2f} s in-process ({s['optimal']}"
+              f" of {s['points']} optimal, build included) vs {s['one']:.2f} s for one full "
+              f"pipeline run: ratio {s['sweep'] / s['one']:.2f}")
+        print(f"sweep vs fresh single solves:        largest relative objective difference "
+              f"{s['max_rel_diff']:.1e} over {s['checked']} point(s)")
     print()
     header = (f"{'instance':<14}{'vars':>9}{'cons':>9}{'nnz':>10}{'load':>7}{'build':>7}"
               f"{'handoff':>8}{'HiGHS':>7}{'extract':>8}{'write':>7}{'outside':>8}{'ratio':>7}"
