@@ -5,9 +5,31 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 from tests.studies.conftest import solve_to_folder
-from tests.test_cli import allycap, ok
+
+REPO = Path(__file__).resolve().parents[2]
+_BIN = Path(sys.executable).with_name("allycap")
+ALLYCAP = str(_BIN) if _BIN.exists() else (shutil.which("allycap") or "allycap")
+
+
+def allycap(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "200"}
+    return subprocess.run(
+        [ALLYCAP, *args], cwd=REPO, capture_output=True, text=True, timeout=120, env=env
+    )
+
+
+def ok(proc: subprocess.CompletedProcess, code: int = 0) -> subprocess.CompletedProcess:
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == code, output
+    assert "Traceback" not in output
+    return proc
 
 
 def error_line(proc) -> str:
