@@ -138,3 +138,20 @@ def test_errors(two_runs, tmp_path):
     with pytest.raises(StudyError, match="--restricted"):
         compare([str(base)])
     assert compare([str(base)], restricted=["CHN"]).kpis is not None
+
+
+def test_stock_levels_by_stockpile_and_year(chain, tmp_path):
+    """A US magnet reserve of 10% of demand from 2030: stock_level is stocks.csv's level_t
+    summed over the tags, in the chosen years."""
+    reserve = (
+        "stockpiles.usa_reserve={region: USA, commodity: magnet, cover: {2025: 0, 2030: 0.1}, "
+        "holding_cost: 0.001}"
+    )
+    folder = solve_to_folder(chain["base"], tmp_path / "runs" / "reserve", overrides=[reserve])
+    k = compare([str(folder)], years=[2030, 2040]).kpis
+    levels = defaultdict(float)
+    for r in rows(folder / "stocks.csv"):
+        levels[r["year"]] += float(r["level_t"])
+    assert kpi(k, "stock_level", "usa_reserve 2030")["reserve"] == pytest.approx(levels["2030"])
+    assert kpi(k, "stock_level", "usa_reserve 2040")["reserve"] == pytest.approx(levels["2040"])
+    assert levels["2040"] > 0
