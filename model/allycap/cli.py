@@ -106,6 +106,14 @@ def solve(
         str | None, typer.Option(help="with --robust: Dask scheduler, e.g. tcp://host:8786")
     ] = None,
     quiet: Annotated[bool, typer.Option(help="print only the status line")] = False,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain/--no-explain",
+            help="on infeasibility, compute an IIS and explain it (can take a minute on large "
+            "inputs)",
+        ),
+    ] = True,
     png: Annotated[
         bool,
         typer.Option("--png", help="also write charts/*.png (needs matplotlib, the report extra)"),
@@ -150,6 +158,7 @@ def solve(
             threads=threads,
             write_lp=write_lp,
             label=name,
+            explain=explain,
         )
     except InputError as exc:
         _fail_inputs(exc)

@@ -38,7 +38,8 @@ def trace_network(inp: Inputs, raw: RawInputs | None = None) -> list[InputIssue]
             needs = {c for c, a in {**p.inputs, **(f.inputs or {})}.items() if a > 0}
             if needs <= supplied:
                 runnable.add(fid)
-                supplied |= {p.output, *(c for c, a in p.coproducts.items() if a > 0)}
+                coproducts = {**p.coproducts, **(f.coproducts or {})}
+                supplied |= {p.output, *(c for c, a in coproducts.items() if a > 0)}
                 changed = True
     made_in = {}
     for fid in runnable:
