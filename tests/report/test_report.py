@@ -497,6 +497,16 @@ def test_sweep_report_two_keys_and_text_keys(tmp_path):
     assert "Total cost against point" in text
 
 
+def test_study_report_in_a_temporary_folder_is_titled_for_its_target(tmp_path):
+    """The studies draw the report inside their atomic write, before the rename."""
+    folder = tmp_path / ".sweep-share.tmp-4242"
+    folder.mkdir()
+    (folder / "sweep.csv").write_text(SWEEP)
+    sweep_report(folder)
+    text, _ = page_of(folder)
+    assert "<title>allycap sweep: sweep-share</title>" in text
+
+
 def test_study_report_errors(tmp_path):
     with pytest.raises(ReportError, match="no compare.csv"):
         comparison_report(tmp_path)

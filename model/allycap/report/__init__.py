@@ -82,6 +82,15 @@ def replace_file(path: Path, data: str | bytes) -> Path:
     return path
 
 
+def display_name(folder: Path) -> str:
+    """The folder's name, or the target's name for the temporary folder of an atomic write
+    (`.compare.tmp-1234` -> `compare`), so a report drawn before the rename is titled right."""
+    import re
+
+    match = re.fullmatch(r"\.(.+)\.tmp-\d+", folder.name)
+    return match.group(1) if match else folder.name
+
+
 def _folder(folder) -> Path:
     folder = Path(folder)
     if not folder.is_dir():
@@ -209,7 +218,7 @@ def comparison_report(folder, *, png: bool = False, excel: bool = False) -> list
     rows = [[_number(v) if c in runs else v for c, v in zip(df.columns, row, strict=True)]
             for row in _rows(df)]  # fmt: skip
     page = study_page(
-        f"allycap comparison: {folder.name}",
+        f"allycap comparison: {display_name(folder)}",
         f"{len(runs)} runs: {', '.join(map(str, runs))}",
         charts,
         Table(list(df.columns), rows),
@@ -238,7 +247,7 @@ def sweep_report(folder, *, png: bool = False, excel: bool = False) -> list[Path
     x_name, _, _ = sweep_axis(df)
     optimal = int((df["status"] == "optimal").sum()) if "status" in df.columns else len(df)
     page = study_page(
-        f"allycap sweep: {folder.name}",
+        f"allycap sweep: {display_name(folder)}",
         f"{len(df)} points over {x_name}; {optimal} optimal",
         charts,
         Table(list(df.columns), _rows(df)),
