@@ -110,7 +110,9 @@ def test_report_has_every_chart_accessibly(run_folder):
     groups = {a["data-chart"] for a in svgs}
     assert groups >= CHART_GROUPS
     assert len([a for a in svgs if a["data-chart"] == "capacity"]) >= 3
-    ids = {a["id"] for t, a in page.tags if "id" in a}
+    all_ids = [a["id"] for t, a in page.tags if "id" in a]
+    assert len(all_ids) == len(set(all_ids)), "duplicate ids"
+    ids = set(all_ids)
     for svg in svgs:
         assert svg["role"] == "img"
         title_id, desc_id = svg["aria-labelledby"].split()

@@ -89,9 +89,10 @@ def figure(c: Chart) -> str:
     data = ""
     if c.table is not None:
         data = f"<details><summary>Data table</summary>{table(c.table, unit)}</details>"
-    caption = f"<figcaption>{t(c.caption)}</figcaption>" if c.caption else ""
+    # the figcaption is the figure's last child (HTML): the caption, then the data table
+    caption = f"<figcaption>{t(c.caption)}{data}</figcaption>" if c.caption or data else ""
     head = f"<h3>{t(c.title)}</h3>"
-    return f'<figure id="fig-{t(c.id)}">{head}{render(c)}{caption}{data}</figure>'
+    return f'<figure id="fig-{t(c.id)}">{head}{render(c)}{caption}</figure>'
 
 
 def page(title: str, status_line: str, ok: bool, sections: list[tuple[str, str, str]], foot: str):
