@@ -13,6 +13,8 @@ import math
 import os
 import shutil
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from allycap.results import TABLES, Results
@@ -58,6 +60,40 @@ def _write_report(folder: Path, png: bool, excel: bool) -> None:
         warnings.warn(f"report not written: {exc!r}", RuntimeWarning, stacklevel=3)
 
 
+@contextmanager
+def atomic_folder(out_dir: Path) -> Iterator[Path]:
+    """Yield a hidden temporary folder beside `out_dir`; on success, fsync its files and rename
+    it into place (an existing `out_dir` is moved aside first and removed after); on any error,
+    remove it and leave `out_dir` untouched. Run folders and study folders both use it."""
+    out_dir = Path(out_dir)
+    parent = out_dir.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    old = parent / f".{out_dir.name}.old"
+    if old.exists() and not out_dir.exists():
+        old.rename(out_dir)  # a previous write died between its two renames
+    _remove_abandoned(parent, out_dir.name)
+    tmp = parent / f".{out_dir.name}.tmp-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    try:
+        yield tmp
+        for f in tmp.rglob("*"):
+            if f.is_file():
+                with open(f, "rb") as handle:
+                    os.fsync(handle.fileno())
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if old.exists():
+        shutil.rmtree(old)
+    if out_dir.exists():
+        out_dir.rename(old)
+    tmp.rename(out_dir)
+    if old.exists():
+        shutil.rmtree(old)
+
+
 def write_run(
     results: Results,
     out_dir: Path,
@@ -74,18 +110,7 @@ def write_run(
     written, inside the temporary folder, so it appears with them; `png` adds charts/*.png and
     `excel` tables.xlsx (these need the `report` extra: `allycap.report.check_extras` first).
     """
-    out_dir = Path(out_dir)
-    parent = out_dir.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    old = parent / f".{out_dir.name}.old"
-    if old.exists() and not out_dir.exists():
-        old.rename(out_dir)  # a previous write died between its two renames
-    _remove_abandoned(parent, out_dir.name)
-    tmp = parent / f".{out_dir.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    try:
+    with atomic_folder(out_dir) as tmp:
         for name in TABLES:
             table = results.tables.get(name)
             if table is not None and results.objective is not None:
@@ -98,18 +123,4 @@ def write_run(
             write_json(tmp / filename, payload)
         if report and results.objective is not None:  # no solution, nothing to chart
             _write_report(tmp, png, excel)
-        for f in tmp.rglob("*"):
-            if f.is_file():
-                with open(f, "rb") as handle:
-                    os.fsync(handle.fileno())
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if old.exists():
-        shutil.rmtree(old)
-    if out_dir.exists():
-        out_dir.rename(old)
-    tmp.rename(out_dir)
-    if old.exists():
-        shutil.rmtree(old)
-    return out_dir
+    return Path(out_dir)

@@ -7,9 +7,7 @@ the run folder's conventions: no index, up to 9 significant digits, `\\n` line e
 
 from __future__ import annotations
 
-import os
 import platform
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,38 +17,14 @@ if TYPE_CHECKING:
 
 def write_study(out_dir: Path, tables: dict[str, pd.DataFrame], payloads: dict[str, dict]) -> Path:
     """Write `tables` (file name -> frame) and `payloads` (file name -> JSON) into `out_dir`."""
-    from allycap.write import _remove_abandoned, write_json
+    from allycap.write import atomic_folder, write_json
 
-    out_dir = Path(out_dir)
-    parent = out_dir.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    old = parent / f".{out_dir.name}.old"
-    if old.exists() and not out_dir.exists():
-        old.rename(out_dir)
-    _remove_abandoned(parent, out_dir.name)
-    tmp = parent / f".{out_dir.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    try:
+    with atomic_folder(out_dir) as tmp:
         for name, frame in tables.items():
             frame.to_csv(tmp / name, index=False, float_format="%.9g", lineterminator="\n")
         for name, payload in payloads.items():
             write_json(tmp / name, payload)
-        for f in tmp.iterdir():
-            with open(f, "rb") as handle:
-                os.fsync(handle.fileno())
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if old.exists():
-        shutil.rmtree(old)
-    if out_dir.exists():
-        out_dir.rename(old)
-    tmp.rename(out_dir)
-    if old.exists():
-        shutil.rmtree(old)
-    return out_dir
+    return Path(out_dir)
 
 
 def versions() -> dict[str, str]:
