@@ -16,18 +16,7 @@ import pyomo.environ as pyo
 from allycap.data import CLEAN, OTHER, TAGS, ModelData, payer_shares
 from allycap.formulation.objective import CATEGORIES
 from allycap.solve import SolveOutcome
-
-TABLES = (
-    "investments",
-    "capacity",
-    "production",
-    "flows",
-    "supply_mix",
-    "stocks",
-    "costs",
-    "duals",
-    "marginals",
-)
+from allycap.tables import TABLES
 
 
 @dataclass
@@ -506,32 +495,24 @@ def _duals(m, d: ModelData, outcome: SolveOutcome) -> pd.DataFrame:
             "M$ PV per M$",
             "value of one more M$ in this budget's total",
         )
-    for f, con in m.build_max.items():
-        dual = duals.get(con, 0.0)
-        add(
-            "build",
-            f,
-            d.facilities.at[f, "region"],
-            d.facilities.at[f, "output"],
-            None,
-            dual,
-            -dual,
-            "M$ PV per t/yr",
-            "saving from allowing one more t/yr of new capacity (max)",
-        )
-    for f, con in m.resource_limit.items():
-        dual = duals.get(con, 0.0)
-        add(
-            "build",
-            f,
-            d.facilities.at[f, "region"],
-            d.facilities.at[f, "output"],
-            None,
-            dual,
-            -dual,
-            "M$ PV per t",
-            "saving from one more tonne of resource",
-        )
+    limits = (
+        (m.build_max, "M$ PV per t/yr", "saving from allowing one more t/yr of new capacity (max)"),
+        (m.resource_limit, "M$ PV per t", "saving from one more tonne of resource"),
+    )
+    for component, unit, meaning in limits:
+        for f, con in component.items():
+            dual = duals.get(con, 0.0)
+            add(
+                "build",
+                f,
+                d.facilities.at[f, "region"],
+                d.facilities.at[f, "output"],
+                None,
+                dual,
+                -dual,
+                unit,
+                meaning,
+            )
     for (r, c, y), con in m.stock_cover.items():
         dual = duals.get(con, 0.0)
         add(

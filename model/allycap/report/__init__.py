@@ -16,18 +16,6 @@ import shutil
 from pathlib import Path
 
 EXTRA_HINT = 'pip install "allycap[report]"'
-# The CSV tables of a run folder, in the order of results.TABLES (not imported: it loads Pyomo).
-RUN_TABLES = (
-    "investments",
-    "capacity",
-    "production",
-    "flows",
-    "supply_mix",
-    "stocks",
-    "costs",
-    "duals",
-    "marginals",
-)
 NEEDED = ("investments", "capacity", "production", "flows", "supply_mix", "costs")
 
 

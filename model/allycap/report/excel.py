@@ -34,9 +34,9 @@ def flatten(obj, prefix: str = "") -> list[tuple[str, object]]:
 
 
 def _csvs(folder: Path) -> list[Path]:
-    from allycap.report import RUN_TABLES
+    from allycap.tables import TABLES
 
-    known = [folder / f"{n}.csv" for n in RUN_TABLES if (folder / f"{n}.csv").exists()]
+    known = [folder / f"{n}.csv" for n in TABLES if (folder / f"{n}.csv").exists()]
     others = sorted(p for p in folder.glob("*.csv") if p not in known)
     return known + others
 
