@@ -109,10 +109,13 @@ def _clean_share_shortfalls(r) -> list[str]:
     return found
 
 
+JUNIT_SUITE = "allycap check"  # the suite name: how `--junit` recognizes a file it wrote
+
+
 def write_junit(path: Path, outcomes: list[CheckOutcome]) -> None:
     suite = ET.Element(
         "testsuite",
-        name="allycap check",
+        name=JUNIT_SUITE,
         tests=str(len(outcomes)),
         failures=str(sum(o.verdict == "fail" for o in outcomes)),
         errors=str(sum(o.verdict == "invalid" for o in outcomes)),

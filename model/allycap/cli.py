@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -43,6 +45,128 @@ def _fail_inputs(exc) -> None:
 def _warn(warnings) -> None:
     for w in warnings:
         typer.echo(f"warning: {w.format()}", err=True)
+
+
+@contextmanager
+def _output_errors(exit_code: int = 2) -> Iterator[None]:
+    """An output path allycap may not use, or cannot write: one line, and `exit_code`
+    (2 when found before the solve, a usage error; 1 when writing failed after it)."""
+    from allycap.write import OutputTargetError
+
+    try:
+        yield
+    except OutputTargetError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(exit_code) from None
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        typer.echo(
+            f"error: could not write{where}: {exc.strerror or exc}; nothing was replaced. "
+            "Fix: choose a writable location with free space.",
+            err=True,
+        )
+        raise typer.Exit(exit_code) from None
+
+
+def _check_out(target: Path, what: str = "--out") -> None:
+    """`target` is new or an allycap folder, and its place is writable (before any solve)."""
+    from allycap.write import check_target, probe_writable
+
+    check_target(target, what)
+    probe_writable(target, what)
+
+
+def _default_label(label: str) -> str:
+    from allycap.write import OutputTargetError, check_name
+
+    try:
+        return check_name(label)
+    except OutputTargetError:
+        raise OutputTargetError(
+            f"the scenario file names make the run label {label!r}, which is not a plain "
+            "folder name. Fix: give --name, e.g. --name my_scenario."
+        ) from None
+
+
+def check_lp_path(path: Path) -> None:
+    """--write-lp: a .lp or .mps file in an existing folder, and never a file allycap did not
+    write (Pyomo's LP and MPS files start with a `Source Pyomo model` comment)."""
+    from allycap.write import OutputTargetError
+
+    fix = "Fix: e.g. --write-lp outputs/model.lp"
+    if path.suffix.lower() not in (".lp", ".mps"):
+        raise OutputTargetError(
+            f"--write-lp {path}: the file must end in .lp or .mps (the format follows it). {fix}"
+        )
+    if not path.absolute().parent.is_dir():
+        raise OutputTargetError(
+            f"--write-lp {path}: the folder {path.parent} does not exist. Fix: create it "
+            "first, or write the file into an existing folder."
+        )
+    if path.is_symlink() or path.is_dir():
+        raise OutputTargetError(f"--write-lp {path} is a folder or a link, not a file. {fix}")
+    if path.exists():
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                head = handle.read(200)
+        except OSError:
+            head = ""
+        if "Source Pyomo model" not in head:
+            raise OutputTargetError(
+                f"--write-lp {path} exists and is not an LP/MPS file that allycap wrote; it "
+                "would be replaced. Fix: choose a new file name."
+            )
+
+
+def check_junit_path(path: Path) -> None:
+    """--junit: an .xml file in an existing folder, never a file allycap did not write."""
+    from allycap.checks import JUNIT_SUITE
+    from allycap.write import OutputTargetError
+
+    if path.suffix.lower() != ".xml":
+        raise OutputTargetError(f"--junit {path}: the file must end in .xml. Fix: --junit out.xml")
+    if path.is_symlink() or path.is_dir():
+        raise OutputTargetError(f"--junit {path} is a folder or a link, not a file.")
+    if path.exists():
+        try:
+            head = path.read_text(encoding="utf-8", errors="replace")[:400]
+        except OSError:
+            head = ""
+        if f'name="{JUNIT_SUITE}"' not in head:
+            raise OutputTargetError(
+                f"--junit {path} exists and is not a JUnit file that allycap wrote; it would be "
+                "replaced. Fix: choose a new file name."
+            )
+
+
+def non_optimal_target(target: Path, status: str) -> Path:
+    """Where a run without an optimum goes: `target`, unless that holds a solved run's tables,
+    which such a run must never replace; then the sibling `<name>.<status>`."""
+    if target.is_dir() and any(target.glob("*.csv")):
+        return target.with_name(f"{target.name}.{status}")
+    return target
+
+
+def _check_time_limit(time_limit: float | None) -> None:
+    if time_limit is not None and not (0 < time_limit < float("inf")):
+        typer.echo(
+            f"error: --time-limit {time_limit:g} is not a positive number of seconds. "
+            "Fix: e.g. --time-limit 60, or leave it out for no limit.",
+            err=True,
+        )
+        raise typer.Exit(2)
+
+
+def _check_scheduler(scheduler: str | None) -> None:
+    """--scheduler needs Dask; say so before any solve, not after it."""
+    from allycap.studies.batch import BatchError, require_dask
+
+    if scheduler:
+        try:
+            require_dask()
+        except BatchError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
 
 
 @app.command()
@@ -124,14 +248,30 @@ def solve(
     ] = False,
 ) -> None:
     """Solve the model and write outputs/<run>/ (CSV tables, summary.json, manifest.json)."""
+    from allycap.run import scenario_label
+    from allycap.write import check_name
+
+    # Every check that needs no solve comes first: a usage error must not cost a solve.
+    _check_report_extras(png, excel)
+    _check_time_limit(time_limit)
+    _check_scheduler(scheduler)
+    with _output_errors():
+        if name is not None:
+            label = check_name(name)
+        else:
+            label = "robust" if robust is not None else _default_label(scenario_label(scenario))
+        target = out or Path("outputs") / label
+        _check_out(target)
+        if write_lp:
+            check_lp_path(Path(write_lp))
     if robust is not None:
         _solve_robust(
             input,
             robust,
             scenario,
             set_,
-            out,
-            name,
+            target,
+            label,
             strict,
             robust_objective,
             robust_compare,
@@ -144,8 +284,6 @@ def solve(
         return
     from allycap.errors import InputError
     from allycap.run import manifest_payload, run, summary_payload
-
-    _check_report_extras(png, excel)  # before solving: a missing package is a usage error
 
     started = time.perf_counter()
     try:
@@ -166,10 +304,19 @@ def solve(
     for text in r.numeric_warnings:
         typer.echo(f"warning: numerics: {text}", err=True)
     res = r.results
+    from allycap.interrupt import stage
     from allycap.write import write_run
 
-    target = out or Path("outputs") / r.label
     options = {"strict": r.data.strict, "time_limit": time_limit, "threads": threads}
+    if res.status != "optimal" and (res.objective is not None or r.diagnosis is not None):
+        # A run that did not reach an optimum never replaces a solved run's tables.
+        kept, target = target, non_optimal_target(target, res.status)
+        if target != kept:
+            typer.echo(
+                f"{kept}/ holds an earlier solved run and is kept as it was; this "
+                f"{res.status} run goes to {target}/.",
+                err=True,
+            )
     if res.objective is None:
         typer.echo(f"{res.status}: {res.message}", err=True)
         if r.diagnosis is not None:
@@ -178,13 +325,14 @@ def solve(
                 typer.echo(f"  - {line}", err=True)
             if r.diagnosis.note:
                 typer.echo(f"  ({r.diagnosis.note})", err=True)
-            write_run(
-                res,
-                target,
-                summary_payload(r),
-                manifest_payload(r, options),
-                {"infeasibility.json": r.diagnosis.as_dict()},
-            )
+            with stage("writing the diagnosis"), _output_errors(exit_code=1):
+                write_run(
+                    res,
+                    target,
+                    summary_payload(r),
+                    manifest_payload(r, options),
+                    {"infeasibility.json": r.diagnosis.as_dict()},
+                )
             typer.echo(
                 f"Wrote {target}/infeasibility.json (every conflicting row, traced to its input).",
                 err=True,
@@ -193,7 +341,10 @@ def solve(
             typer.echo("No run folder was written; any previous results are untouched.", err=True)
         raise typer.Exit(1)
     t = time.perf_counter()
-    write_run(res, target, summary_payload(r), manifest_payload(r, options), png=png, excel=excel)
+    with stage("writing the run folder"), _output_errors(exit_code=1):
+        write_run(
+            res, target, summary_payload(r), manifest_payload(r, options), png=png, excel=excel
+        )
     r.timings["write"] = time.perf_counter() - t
     if not quiet:
         typer.echo(format_summary(r))
@@ -274,6 +425,10 @@ def check(
     """Validate and solve the base and every scenario (default: all in <inputs>/scenarios/)."""
     from allycap.checks import run_checks, write_junit
 
+    _check_time_limit(time_limit)
+    if junit:
+        with _output_errors():
+            check_junit_path(junit)
     scenarios = scenario
     if not scenarios:
         folder = input.parent / "scenarios"
@@ -281,7 +436,8 @@ def check(
     cases = [None, *scenarios]
     outcomes = run_checks(input, cases, max_unmet, time_limit)
     if junit:
-        write_junit(junit, outcomes)
+        with _output_errors(exit_code=1):
+            write_junit(junit, outcomes)
     if json_out:
         typer.echo(json.dumps([o.as_dict() for o in outcomes], indent=2))
     else:
@@ -322,7 +478,16 @@ def report(
 
     --png adds charts/*.png for slides, --excel tables.xlsx with every table."""
     from allycap.report import ReportError, write_report
+    from allycap.write import is_allycap_folder
 
+    if not is_allycap_folder(run_dir):
+        typer.echo(
+            f"error: {run_dir} is not a folder allycap wrote (no manifest.json with tool: "
+            "allycap); the report is written only into run, comparison and sweep folders. Fix: "
+            "e.g. allycap report outputs/base",
+            err=True,
+        )
+        raise typer.Exit(2)
     try:
         written = write_report(run_dir, png=png, excel=excel, sankey_year=sankey_year)
     except ReportError as exc:
@@ -379,7 +544,8 @@ def generate(
     from allycap.synthetic import generate as make
     from allycap.synthetic import write
 
-    path = write(make(regions, years, facilities), out)
+    with _output_errors():
+        path = write(make(regions, years, facilities), out)
     typer.echo(f"wrote {path} ({regions} regions, {years} years, {facilities} per stage)")
 
 
@@ -472,6 +638,8 @@ def sweep(
         write_sweep,
     )
 
+    _check_time_limit(time_limit)
+    _check_scheduler(scheduler)
     with _study_errors():
         plan = plan_sweep(input, scenario, set_, vary or [], rule, strict, time_limit, threads)
         n = len(plan.points())
@@ -483,11 +651,14 @@ def sweep(
                 f"re-running the whole pipeline at each point ({keys} is not an "
                 "independence share; correct but slower)"
             )
+        target = out or default_folder(plan)
+        with _output_errors():
+            _check_out(target)
         typer.echo(f"sweep of {n} point(s): {mode}", err=quiet)
         with _progress(n, "solving", quiet) as step:
             result = run_sweep(plan, workers, scheduler, step)
-    target = out or default_folder(plan)
-    write_sweep(target, plan, result, workers, scheduler)
+    with _output_errors(exit_code=1):
+        write_sweep(target, plan, result, workers, scheduler)
     frame = result.frame
     if not quiet:
         typer.echo(format_sweep(frame))
@@ -528,6 +699,11 @@ def stress(
     from allycap.studies.stress import read_portfolio, robustness_table, write_stress
     from allycap.studies.stress import stress as run_stress
 
+    _check_time_limit(time_limit)
+    _check_scheduler(scheduler)
+    target = out or Path("outputs") / f"stress-{run_dir.resolve().name}"
+    with _output_errors():
+        _check_out(target)
     with _study_errors():
         portfolios = [read_portfolio(p) for p in [run_dir, *(portfolio or [])]]
         cases = parse_cases(scenario or [])
@@ -545,8 +721,8 @@ def stress(
                 scheduler,
                 step,
             )
-    target = out or Path("outputs") / f"stress-{run_dir.resolve().name}"
-    write_stress(target, frame, str(input.resolve()), set_ or [], portfolios, cases)
+    with _output_errors(exit_code=1):
+        write_stress(target, frame, str(input.resolve()), set_ or [], portfolios, cases)
     if not quiet:
         typer.echo(_wide_tables(frame, robustness_table))
     typer.echo(
@@ -598,6 +774,9 @@ def compare(
     from allycap.studies.compare import compare as run_compare
     from allycap.studies.compare import format_kpis, parse_years, write_compare
 
+    _check_scheduler(scheduler)
+    with _output_errors():
+        _check_out(out)
     with _study_errors():
         chosen = parse_years(years)
         listed = [r.strip() for r in restricted.split(",")] if restricted else None
@@ -613,7 +792,8 @@ def compare(
                 scheduler=scheduler,
                 progress=step,
             )
-    write_compare(out, comparison, sources)
+    with _output_errors(exit_code=1):
+        write_compare(out, comparison, sources)
     if not quiet:
         typer.echo(format_kpis(comparison.kpis))
         typer.echo("")
@@ -649,7 +829,7 @@ def _solve_robust(
     from allycap.studies.stress import robustness_table
 
     started = time.perf_counter()
-    label = name or "robust"
+    label = name
     with _study_errors():
         if objective not in ("expected", "worst"):
             raise StudyError(f"--robust-objective {objective!r}: choose expected or worst.")
@@ -670,14 +850,15 @@ def _solve_robust(
                 evaluation = evaluate(
                     result, input, overrides, strict, time_limit, threads, workers, scheduler, step
                 )
-    target = out or Path("outputs") / label
+    target = out
     options = {
         "strict": strict,
         "time_limit": time_limit,
         "threads": threads,
         "robust_objective": objective,
     }
-    write_robust(target, result, str(Path(input).resolve()), overrides, options, evaluation)
+    with _output_errors(exit_code=1):
+        write_robust(target, result, str(Path(input).resolve()), overrides, options, evaluation)
     if not quiet:
         typer.echo(f"robust plan over {len(cases)} scenarios ({objective} cost): {result.status}")
         typer.echo("")
@@ -720,11 +901,26 @@ def schema() -> None:
 
 
 def main() -> None:
+    import os
+
+    from allycap import interrupt
+
+    interrupt.install()
+    code: int = 0
     try:
         app()
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        sys.exit(130)
+    except SystemExit as exc:
+        if isinstance(exc.code, str):
+            typer.echo(exc.code, err=True)
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except interrupt.Interrupted as exc:
+        typer.echo(exc.line(), err=True)
+        code = exc.exit_code
+    # Leave at once: tearing down a large Pyomo model takes a moment, and Python restores the
+    # default signal handlers for it, so a Ctrl-C then would end the process with no word.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

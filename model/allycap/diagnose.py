@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 
 import pyomo.environ as pyo
 
+from allycap import interrupt
 from allycap.data import ModelData
 from allycap.inputs.load import RawInputs
+from allycap.solve import highs_of, highs_solve
 from allycap.trace import family_and_index, input_path, label
 
 # Families a user sets directly; the others (balance, capacity, ...) are physics.
@@ -95,11 +97,12 @@ def _conflict(component, bound: str, data: ModelData, raw: RawInputs | None) -> 
 
 
 def _iis(opt, data: ModelData, raw: RawInputs | None) -> list[Conflict] | None:
-    h = opt._solver_model
+    h = highs_of(opt)
     h.setOptionValue("iis_strategy", 2)
     h.setOptionValue("output_flag", False)  # HiGHS prints its IIS search to the console
     try:
-        _, iis = h.getIis()
+        with interrupt.highs_call(h):
+            _, iis = h.getIis()
     except Exception:  # an IIS is a bonus; the elastic re-solve still explains
         return None
     finally:
@@ -144,8 +147,8 @@ def _elastic(m: pyo.ConcreteModel, data: ModelData, raw) -> list[Conflict]:
         slacks.append((con, m._slack[i, 0], m._slack[i, 1]))
     m.total_cost.deactivate()
     m._elastic_obj = pyo.Objective(expr=sum(m._slack.values()))
-    res = SolverFactory("highs").solve(
-        m, load_solutions=False, raise_exception_on_nonoptimal_result=False
+    res = highs_solve(
+        SolverFactory("highs"), m, load_solutions=False, raise_exception_on_nonoptimal_result=False
     )
     if res.solution_status.name not in ("optimal", "feasible"):
         return []
@@ -169,8 +172,11 @@ def _best_toward(m: pyo.ConcreteModel, con, siblings: list) -> float | None:
     m.total_cost.deactivate()
     m._probe = pyo.Objective(expr=con.body, sense=sense)
     try:
-        res = SolverFactory("highs").solve(
-            m, load_solutions=False, raise_exception_on_nonoptimal_result=False
+        res = highs_solve(
+            SolverFactory("highs"),
+            m,
+            load_solutions=False,
+            raise_exception_on_nonoptimal_result=False,
         )
         if res.solution_status.name != "optimal":
             return None

@@ -17,6 +17,7 @@ from allycap.inputs.load import RawInputs, load_inputs
 from allycap.inputs.network import trace_network
 from allycap.inputs.schema import Inputs
 from allycap.inputs.validate import validate
+from allycap.interrupt import stage
 
 if TYPE_CHECKING:  # pandas and pyomo load only when a run needs them: `validate` stays fast
     from allycap.data import ModelData
@@ -67,24 +68,28 @@ def run(
     """Load, validate, prepare, build, solve and extract. Raises InputError on bad input."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    raw, inputs, warnings = load_and_validate(path, scenarios, overrides)
+    with stage("load and validation"):
+        raw, inputs, warnings = load_and_validate(path, scenarios, overrides)
     timings["load_validate"] = time.perf_counter() - t0
-    # pandas and pyomo are imported only once the inputs are known to be good
-    from allycap.data import prepare
-    from allycap.formulation.build import build_model
-    from allycap.results import extract
-    from allycap.solve import solve_model
-    from allycap.solve import write_lp as write_model
+    with stage("build"):
+        # pandas and pyomo are imported only once the inputs are known to be good
+        from allycap.data import prepare
+        from allycap.formulation.build import build_model
+        from allycap.results import extract
+        from allycap.solve import solve_model
+        from allycap.solve import write_lp as write_model
 
-    t = time.perf_counter()
-    data = prepare(inputs, strict=strict)
-    timings["prepare"] = time.perf_counter() - t
-    t = time.perf_counter()
-    model = build_model(data)
-    timings["build"] = time.perf_counter() - t
+        t = time.perf_counter()
+        data = prepare(inputs, strict=strict)
+        timings["prepare"] = time.perf_counter() - t
+        t = time.perf_counter()
+        model = build_model(data)
+        timings["build"] = time.perf_counter() - t
     if write_lp:
-        write_model(model, write_lp)
-    outcome = solve_model(model, time_limit=time_limit, threads=threads)
+        with stage("LP file writing"):
+            write_model(model, write_lp)
+    with stage("the HiGHS solve"):
+        outcome = solve_model(model, time_limit=time_limit, threads=threads)
     timings["solve"] = outcome.solve_seconds
     timings["handoff"] = outcome.handoff_seconds
     timings["highs"] = outcome.highs_seconds
@@ -94,7 +99,8 @@ def run(
 
         t = time.perf_counter()
         try:
-            diagnosis = diagnose(model, data, raw, outcome.solver)
+            with stage("the infeasibility diagnosis"):
+                diagnosis = diagnose(model, data, raw, outcome.solver)
         except Exception as exc:  # a failed diagnosis must not hide the infeasibility itself
             from allycap.diagnose import Diagnosis
 
@@ -102,9 +108,10 @@ def run(
         timings["diagnose"] = time.perf_counter() - t
     t = time.perf_counter()
     name = label or scenario_label(scenarios)
-    results = extract(model, data, outcome, name)
+    with stage("result extraction"):
+        results = extract(model, data, outcome, name)
+        numerics, numeric_warnings = _numerics(outcome.numerics, data, raw)
     timings["extract"] = time.perf_counter() - t
-    numerics, numeric_warnings = _numerics(outcome.numerics, data, raw)
     return Run(
         raw,
         inputs,

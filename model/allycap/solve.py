@@ -60,6 +60,24 @@ def solver_version() -> str:
     return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
 
 
+def highs_of(opt):
+    """The highspy.Highs behind Pyomo's persistent `highs` interface (None before an instance)."""
+    return getattr(opt, "_solver_model", None)
+
+
+def highs_solve(opt, model: pyo.ConcreteModel, **kwargs):
+    """`opt.solve(model, **kwargs)`, with Ctrl-C/SIGTERM routed to HiGHS's own interrupt.
+
+    The instance is handed over first (as `opt.solve` would) so that the HiGHS object exists
+    before the call and a signal can reach it through `cancelSolve`."""
+    from allycap import interrupt
+
+    if getattr(opt, "_model", None) is not model:
+        opt.set_instance(model)
+    with interrupt.highs_call(highs_of(opt)):
+        return opt.solve(model, **kwargs)
+
+
 def solve_model(
     model: pyo.ConcreteModel,
     time_limit: float | None = None,
@@ -94,7 +112,8 @@ def solve_model(
     # presolve is named so that a re-solve of a persistent model after the presolve-off retry
     # below does not keep it off (HiGHS options persist on the instance)
     options = {"random_seed": 0, "presolve": "choose"}
-    results = opt.solve(
+    results = highs_solve(
+        opt,
         model,
         tee=[sys.stdout] if tee else [],
         load_solutions=False,
@@ -105,7 +124,8 @@ def solve_model(
     )
     if results.termination_condition == TerminationCondition.infeasibleOrUnbounded:
         # Presolve cannot tell the two apart; the simplex without presolve can.
-        results = opt.solve(
+        results = highs_solve(
+            opt,
             model,
             tee=[sys.stdout] if tee else [],
             load_solutions=False,

@@ -10,6 +10,7 @@ always gives the same instance.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import yaml
@@ -169,9 +170,33 @@ def generate(regions: int = 6, years: int = 16, facilities: int = 2, start: int 
     return data
 
 
+HEADER = "# written by allycap generate: synthetic inputs, safe to overwrite\n"
+
+
 def write(data: dict, folder: Path) -> Path:
-    """Write `data` as folder/base.yaml; returns the path."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Write `data` as folder/base.yaml; returns the path. A base.yaml that `generate` did not
+    write is never replaced (OutputTargetError), and the file appears whole or not at all."""
+    from allycap.write import OutputTargetError
+
+    folder = Path(folder)
     path = folder / "base.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    if folder.exists() and not folder.is_dir():
+        raise OutputTargetError(f"--out {folder} is a file; give a folder. Fix: --out synthetic")
+    if path.is_symlink() or path.is_dir():
+        raise OutputTargetError(f"--out {folder}: {path} is a link or a folder; choose a new one.")
+    if path.exists():
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            if handle.readline() != HEADER:
+                raise OutputTargetError(
+                    f"--out {folder} already has a base.yaml that allycap generate did not write;"
+                    " it would be replaced. Fix: give a new or empty folder."
+                )
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".base.yaml.tmp-{os.getpid()}"
+    try:
+        tmp.write_text(HEADER + yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        tmp.replace(path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
     return path

@@ -62,14 +62,21 @@ def _in_processes(tasks: list[Task], workers: int, progress) -> list[Any]:
     return results
 
 
-def _client(scheduler: str):
+def require_dask() -> None:
+    """Raise BatchError when dask.distributed (the `parallel` extra) is not installed."""
     try:
-        from dask.distributed import Client
+        import dask.distributed  # noqa: F401
     except ImportError:
         raise BatchError(
             "--scheduler needs dask.distributed, which is not installed. "
             "Fix: pip install 'allycap[parallel]'."
         ) from None
+
+
+def _client(scheduler: str):
+    require_dask()
+    from dask.distributed import Client
+
     try:
         # the default client while the batch runs: dask's as_completed looks it up
         return Client(scheduler, timeout=CONNECT_TIMEOUT)
@@ -78,9 +85,9 @@ def _client(scheduler: str):
 
 
 def _on_dask(tasks: list[Task], scheduler: str, progress) -> list[Any]:
+    client = _client(scheduler)
     from dask.distributed import as_completed
 
-    client = _client(scheduler)
     try:
         futures = [client.submit(fn, *args, pure=False) for fn, args in tasks]
         index = {f.key: i for i, f in enumerate(futures)}

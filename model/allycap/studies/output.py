@@ -17,13 +17,13 @@ if TYPE_CHECKING:
 
 def write_study(out_dir: Path, tables: dict[str, pd.DataFrame], payloads: dict[str, dict]) -> Path:
     """Write `tables` (file name -> frame) and `payloads` (file name -> JSON) into `out_dir`."""
-    from allycap.write import atomic_folder, write_json
+    from allycap.write import atomic_folder, stamp, write_json
 
     with atomic_folder(out_dir) as tmp:
         for name, frame in tables.items():
             frame.to_csv(tmp / name, index=False, float_format="%.9g", lineterminator="\n")
         for name, payload in payloads.items():
-            write_json(tmp / name, payload)
+            write_json(tmp / name, stamp(payload) if name == "manifest.json" else payload)
     return Path(out_dir)
 
 

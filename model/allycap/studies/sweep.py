@@ -368,7 +368,7 @@ def _resolve(opt, m, plan: SweepPlan, load: list, rows: list):
     """
     from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 
-    from allycap.solve import STATUS_TEXT, SolveOutcome, status_word
+    from allycap.solve import STATUS_TEXT, SolveOutcome, highs_solve, status_word
 
     options = {"random_seed": 0, "presolve": "choose"}
     kwargs = {
@@ -379,9 +379,9 @@ def _resolve(opt, m, plan: SweepPlan, load: list, rows: list):
         "auto_updates": RESOLVE_UPDATES,
     }
     started = time.perf_counter()
-    results = opt.solve(m, solver_options=options, **kwargs)
+    results = highs_solve(opt, m, solver_options=options, **kwargs)
     if results.termination_condition == TerminationCondition.infeasibleOrUnbounded:
-        results = opt.solve(m, solver_options={**options, "presolve": "off"}, **kwargs)
+        results = highs_solve(opt, m, solver_options={**options, "presolve": "off"}, **kwargs)
     status = status_word(results.termination_condition)
     solved = results.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
     duals = {}
