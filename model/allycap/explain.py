@@ -12,19 +12,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from allycap.runfolder import read_table
+
 
 class ExplainError(Exception):
     """The run folder or the element asked about is missing; the message says which."""
 
 
 def _read(run: Path, name: str) -> pd.DataFrame:
-    path = run / f"{name}.csv"
-    if not path.is_file():
-        raise ExplainError(
-            f"{path} not found: `allycap explain` needs the folder of a solved run "
-            "(written by `allycap solve`)."
-        )
-    return pd.read_csv(path)
+    """A table of the run folder (ids as strings: a region `NA` stays `NA`)."""
+    return read_table(run, name, needed_by="`allycap explain`", error=ExplainError)
 
 
 def _kusd(musd_per_t: float) -> str:

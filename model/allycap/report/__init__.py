@@ -10,7 +10,6 @@ SVG), `html` (the page), `png` (chart data -> PNG files), `excel` (CSV tables ->
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from pathlib import Path
@@ -41,22 +40,18 @@ def check_extras(png: bool = False, excel: bool = False) -> None:
 
 
 def read_csv(path: Path):
-    """A run's CSV as written: only an empty cell is a missing value ("NA" is a region id)."""
-    import pandas as pd
+    """A run's CSV as written (`allycap.runfolder.read_csv`: only an empty cell is a missing
+    value, "NA" is a region id, id columns are strings)."""
+    from allycap.runfolder import read_csv as read
 
-    try:
-        return pd.read_csv(path, keep_default_na=False, na_values=[""])
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame()
+    return read(path)
 
 
 def _read_json(path: Path) -> dict:
-    if not path.exists():
-        return {}
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ReportError(f"{path}: cannot be read ({exc}).") from None
+    """A JSON file of the folder, {} if absent; ReportError if it cannot be read."""
+    from allycap.runfolder import read_json
+
+    return read_json(path.parent, path.name, required=False, error=ReportError)
 
 
 def replace_file(path: Path, data: str | bytes) -> Path:
@@ -141,14 +136,11 @@ def run_report(
     from allycap import __version__
     from allycap.report.charts import Table, model_years, run_charts
     from allycap.report.html import run_page
+    from allycap.runfolder import has_table, read_table
 
     folder = _folder(folder)
     check_extras(png, excel)
-    tables = {
-        name: read_csv(folder / f"{name}.csv")
-        for name in NEEDED
-        if (folder / f"{name}.csv").exists()
-    }
+    tables = {name: read_table(folder, name) for name in NEEDED if has_table(folder, name)}
     summary = _read_json(folder / "summary.json")
     manifest = _read_json(folder / "manifest.json")
     years = model_years(tables)

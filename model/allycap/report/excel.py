@@ -7,7 +7,6 @@ then `manifest`. Each table sheet has the CSV's header and exactly its rows.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -44,21 +43,23 @@ def _csvs(folder: Path) -> list[Path]:
 def write_workbook(folder: Path, path: Path) -> Path:
     from openpyxl import Workbook
 
-    from allycap.report import _rows, read_csv
+    from allycap.report import ReportError, _rows
+    from allycap.runfolder import read_csv, read_json
 
     folder = Path(folder)
     tables = [(p.stem[:31], read_csv(p)) for p in _csvs(folder)]
+    summary = read_json(folder, "summary.json", required=False, error=ReportError)
+    manifest = read_json(folder, "manifest.json", required=False, error=ReportError)
     notes = [
         (f"excel.truncated.{name}", f"first {EXCEL_ROWS - 1:,} of {len(df):,} rows; all in the CSV")
         for name, df in tables
         if len(df) >= EXCEL_ROWS
     ]
     wb = Workbook(write_only=True)
-    summary = folder / "summary.json"
-    if summary.exists():
+    if summary:
         ws = wb.create_sheet("summary")
         ws.append(["key", "value"])
-        for key, value in flatten(json.loads(summary.read_text(encoding="utf-8"))) + notes:
+        for key, value in flatten(summary) + notes:
             ws.append([key, value])
     for name, df in tables:
         ws = wb.create_sheet(name)
@@ -66,11 +67,10 @@ def write_workbook(folder: Path, path: Path) -> Path:
         ws.append([str(c) for c in df.columns])
         for row in _rows(df.head(EXCEL_ROWS - 1)):
             ws.append(row)
-    manifest = folder / "manifest.json"
-    if manifest.exists():
+    if manifest:
         ws = wb.create_sheet("manifest")
         ws.append(["key", "value"])
-        for key, value in flatten(json.loads(manifest.read_text(encoding="utf-8"))):
+        for key, value in flatten(manifest):
             ws.append([key, value])
     if not wb.worksheets:
         wb.create_sheet("empty").append(["no tables in this folder"])

@@ -21,7 +21,6 @@ KPIs, read from the run's tables (one row each: `kpi`, `detail`, `unit`, one col
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,25 +76,16 @@ class Comparison:
     years: list[int]
 
 
-def _read(folder: Path, name: str):
-    import pandas as pd
-
-    path = folder / f"{name}.csv"
-    if not path.is_file() or path.stat().st_size == 0:
-        return pd.DataFrame()
-    return pd.read_csv(path)
-
-
 def load_folder(folder: str | Path) -> list[RunView]:
-    """The run(s) in a run folder: one view, or one per scenario of a robust run."""
-    folder = Path(folder)
-    summary_path = folder / "summary.json"
-    if not folder.is_dir():
-        raise StudyError(f"run folder {str(folder)!r} not found. Fix: run `allycap solve` first.")
-    if not summary_path.is_file():
-        raise StudyError(f"{str(folder)!r} has no summary.json: not a run folder.")
-    summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    tables = {name: _read(folder, name) for name in TABLES}
+    """The run(s) in a run folder: one view, or one per scenario of a robust run.
+
+    Tables are read by `allycap.runfolder` (ids stay strings: a region `NA` is not missing); a
+    table the run did not write (no solution) is an empty frame."""
+    from allycap.runfolder import read_summary, read_table, require_folder
+
+    folder = require_folder(folder, StudyError)
+    summary = read_summary(folder, needed_by="`allycap compare`", error=StudyError)
+    tables = {name: read_table(folder, name, required=False) for name in TABLES}
     restricted = summary.get("kpis", {}).get("restricted_origins")
     status = summary.get("status", "")
     if "robust" not in summary:

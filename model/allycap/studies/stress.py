@@ -37,19 +37,18 @@ class Portfolio:
 
 
 def read_portfolio(run_dir: str | Path, label: str | None = None) -> Portfolio:
-    """The investments of a run folder (raises StudyError if it is not one)."""
-    import pandas as pd
+    """The investments of a run folder (raises StudyError if it is not one). Facility ids stay
+    strings as written (`allycap.runfolder`): a facility `nan` or `NA` is a facility."""
+    from allycap.runfolder import has_table, read_table, require_folder
 
-    folder = Path(run_dir)
+    folder = require_folder(run_dir, StudyError)
     path = folder / "investments.csv"
-    if not folder.is_dir():
-        raise StudyError(f"run folder {str(run_dir)!r} not found. Fix: run `allycap solve` first.")
-    if not path.is_file():
+    if not has_table(folder, "investments"):
         raise StudyError(
             f"{str(run_dir)!r} has no investments.csv: not a run folder written by a solve "
             "that found a solution."
         )
-    frame = pd.read_csv(path)
+    frame = read_table(folder, "investments", error=StudyError)
     missing = {"facility", "decision_year", "new_capacity_t"} - set(frame.columns)
     if missing:
         raise StudyError(f"{path}: no column {sorted(missing)[0]!r}; not an allycap run folder.")
