@@ -202,7 +202,7 @@ def solve(
         typer.Option("--strict/--no-strict", help="forbid unmet demand (default: options.strict)"),
     ] = None,
     time_limit: Annotated[float | None, typer.Option(help="HiGHS time limit, seconds")] = None,
-    threads: Annotated[int, typer.Option(help="HiGHS threads (fixed for determinism)")] = 1,
+    threads: Annotated[int, typer.Option(min=1, help="HiGHS threads (fixed for determinism)")] = 1,
     write_lp: Annotated[
         str | None, typer.Option(help="write the model to this .lp/.mps file")
     ] = None,
@@ -301,6 +301,11 @@ def solve(
     except InputError as exc:
         _fail_inputs(exc)
     _warn(r.warnings)
+    from allycap.versions import drift_warning
+
+    drift = drift_warning()
+    if drift:
+        typer.echo(f"warning: {drift}", err=True)
     for text in r.numeric_warnings:
         typer.echo(f"warning: numerics: {text}", err=True)
     res = r.results
@@ -626,7 +631,7 @@ def sweep(
     scheduler: SchedulerOpt = None,
     strict: StrictOpt = None,
     time_limit: Annotated[float | None, typer.Option(help="HiGHS time limit per point")] = None,
-    threads: Annotated[int, typer.Option(help="HiGHS threads (fixed for determinism)")] = 1,
+    threads: Annotated[int, typer.Option(min=1, help="HiGHS threads (fixed for determinism)")] = 1,
     quiet: StudyQuietOpt = False,
 ) -> None:
     """Solve over a grid of parameter values and write outputs/sweep-<key>/sweep.csv."""
@@ -691,7 +696,7 @@ def stress(
     scheduler: SchedulerOpt = None,
     strict: StrictOpt = None,
     time_limit: Annotated[float | None, typer.Option(help="HiGHS time limit per case")] = None,
-    threads: Annotated[int, typer.Option(help="HiGHS threads (fixed for determinism)")] = 1,
+    threads: Annotated[int, typer.Option(min=1, help="HiGHS threads (fixed for determinism)")] = 1,
     quiet: StudyQuietOpt = False,
 ) -> None:
     """Fix a portfolio's investments and re-optimize operations under each scenario."""

@@ -202,12 +202,16 @@ def atomic_folder(out_dir: Path, what: str = "--out") -> Iterator[Path]:
         # The two renames are one step for a signal: it is acted on once both are done.
         try:
             with interrupt.deferred():
-                if old.exists() and is_allycap_folder(old):
-                    shutil.rmtree(old)
-                if out_dir.exists():
+                if old.exists():
+                    if is_allycap_folder(old):
+                        shutil.rmtree(old)
+                    else:  # someone else's folder by that name: leave it, use another
+                        old = parent / f".{out_dir.name}.old-{os.getpid()}"
+                moved = out_dir.exists()
+                if moved:
                     out_dir.rename(old)
                 tmp.rename(out_dir)
-                if old.exists():
+                if moved:
                     shutil.rmtree(old)
         except interrupt.Interrupted as exc:
             exc.kept = f"{out_dir} had been written in full"
