@@ -13,7 +13,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -361,12 +360,14 @@ CASES = [
     Case(
         "scenario_mistyped_facility_id",
         "inputs/scenarios/slow_mine.yaml",
-        "facilities.can_mien.region",
-        "if you meant to change the existing facilities entry, its id is 'can_mine'",
+        "facilities.can_mien",
+        "'can_mien' is not an existing facility id; did you mean 'can_mine'? Fix: to add a new "
+        "facility, give all of its required keys (region, process); missing: region, process.",
         line="can_mien:",
         edits=((SCENARIO, "  can_mine:", "  can_mien:"),),
         args=("--scenario", "inputs/scenarios/slow_mine.yaml"),
-        problems=None,  # the half-made facility also lacks process, capex and lifetime
+        # one problem: not also the half-made facility's missing region, process, capex ...
+        absent="required key is missing",
     ),
     # -- whole-model checks ----------------------------------------------------------------
     Case(
@@ -571,8 +572,13 @@ CASES = [
         "facilities.can_mine.expansion.lead_time",
         "greater than or equal to 0",
         line="lead_time: -2}",
-        edits=((BASE, "lifetime: 25, lead_time: 2}\n  can_refinery",
-                "lifetime: 25, lead_time: -2}\n  can_refinery"),),
+        edits=(
+            (
+                BASE,
+                "lifetime: 25, lead_time: 2}\n  can_refinery",
+                "lifetime: 25, lead_time: -2}\n  can_refinery",
+            ),
+        ),
     ),
     Case(
         "fractional_year",
@@ -596,8 +602,13 @@ CASES = [
         "facilities.can_mine.availability",
         "expected a share >= 0, found -0.1",
         line="availability: -0.1",
-        edits=((BASE, "    variable_cost: 0.002\n", "    variable_cost: 0.002\n"
-                "    availability: -0.1\n"),),
+        edits=(
+            (
+                BASE,
+                "    variable_cost: 0.002\n",
+                "    variable_cost: 0.002\n    availability: -0.1\n",
+            ),
+        ),
     ),
     Case(
         "empty_year_map",
@@ -619,7 +630,8 @@ CASES = [
         "id_with_a_space",
         "inputs/base.yaml",
         "facilities.chn mine",
-        "should match pattern",
+        "'chn mine' is not a valid id: ids are letters, digits, `_` and `-`, starting with a "
+        "letter, at most 64 characters; e.g. `wicheeda_mine`. Fix: rename it, e.g. to 'chn_mine'.",
         line="  chn mine:",
         edits=((BASE, "  chn_mine:", "  chn mine:"),),
     ),
@@ -637,8 +649,14 @@ CASES = [
         "export_controls.ban.commodities.0",
         "unknown commodity 'oer'",
         line="commodities: [oer]",
-        edits=((BASE, APPEND, "export_controls:\n  ban:\n    origins: [CHN]\n"
-                "    destinations: [allied]\n    commodities: [oer]\n"),),
+        edits=(
+            (
+                BASE,
+                APPEND,
+                "export_controls:\n  ban:\n    origins: [CHN]\n"
+                "    destinations: [allied]\n    commodities: [oer]\n",
+            ),
+        ),
     ),
     Case(
         "duplicate_stockpile",
@@ -646,8 +664,14 @@ CASES = [
         "stockpiles.usa_b",
         "already covers metal in USA",
         line="  usa_b:",
-        edits=((BASE, APPEND, "stockpiles:\n  usa_a: {region: USA, commodity: metal}\n"
-                "  usa_b: {region: USA, commodity: metal}\n"),),
+        edits=(
+            (
+                BASE,
+                APPEND,
+                "stockpiles:\n  usa_a: {region: USA, commodity: metal}\n"
+                "  usa_b: {region: USA, commodity: metal}\n",
+            ),
+        ),
     ),
     Case(
         "sharing_hosts_in_two_regions",
@@ -663,8 +687,14 @@ CASES = [
         "trade.tariffs.duty.ad_valorem",
         "ad-valorem tariff on 'ore', which has no `price`",
         line="ad_valorem: 0.1",
-        edits=((BASE, "    metal: 0.001\n", "    metal: 0.001\n  tariffs:\n    duty:\n"
-                "      commodities: [ore]\n      ad_valorem: 0.1\n"),),
+        edits=(
+            (
+                BASE,
+                "    metal: 0.001\n",
+                "    metal: 0.001\n  tariffs:\n    duty:\n"
+                "      commodities: [ore]\n      ad_valorem: 0.1\n",
+            ),
+        ),
     ),
     Case(
         "process_consumes_own_output",
@@ -707,6 +737,191 @@ CASES = [
         "row has 4 columns, header has 5",
         line=2,
         edits=((DEMAND, "USA,metal,2025,400,usgs", "USA,metal,2025,400"),),
+    ),
+    Case(
+        "csv_cell_past_the_csv_field_limit",
+        "inputs/demand.csv",
+        "demand",
+        "CSV syntax error: field larger than field limit (131072)",
+        line=3,
+        edits=((DEMAND, "USA,metal,2035,800", "USA,metal,2035," + "8" * 200_000),),
+        problems=None,  # the rows after it are read on; whatever they hold is listed too
+    ),
+    # -- ids: defined twice in the base, their spelling and length (issue 10) ------------------
+    Case(
+        "duplicate_commodity_in_two_included_files",
+        "inputs/extra.yaml",
+        "commodities.ore",
+        "commodity 'ore' is defined twice: at inputs/parts.yaml:6 and at inputs/extra.yaml:3. "
+        "Included files add elements; they never override each other. Fix: keep one of the two "
+        "definitions",
+        line=3,
+        edits=((BASE, "include: [parts.yaml]", "include: [parts.yaml, extra.yaml]"),),
+        writes=(("extra.yaml", "# More commodities.\ncommodities:\n  ore: {name: Ore again}\n"),),
+    ),
+    Case(
+        "duplicate_facility_in_an_include_and_beside_it",
+        "inputs/base.yaml",
+        "facilities.can_mine",
+        "facility 'can_mine' is defined twice: at inputs/more.yaml:2 and at inputs/base.yaml:11.",
+        line="  can_mine:",
+        edits=((BASE, "include: [parts.yaml]", "include: [parts.yaml, more.yaml]"),),
+        writes=(("more.yaml", "facilities:\n  can_mine: {region: CAN, process: mining}\n"),),
+    ),
+    Case(
+        "id_that_starts_with_a_digit",
+        "inputs/base.yaml",
+        "facilities.2nd_refinery",
+        "'2nd_refinery' is not a valid id: ids are letters, digits, `_` and `-`, starting with a "
+        "letter, at most 64 characters; e.g. `wicheeda_mine`. Fix: rename it, e.g. to "
+        "'id_2nd_refinery'.",
+        line="  2nd_refinery:",
+        edits=((BASE, "  chn_refinery:", "  2nd_refinery:"),),
+    ),
+    Case(
+        "reference_that_is_not_an_id",
+        "inputs/base.yaml",
+        "facilities.can_mine.region",
+        "'Can ada' is not a valid id: ids are letters, digits, `_` and `-`, starting with a "
+        "letter, at most 64 characters; e.g. `wicheeda_mine`. Fix: write a valid id, e.g. "
+        "'Can_ada'.",
+        line="region: Can ada",
+        edits=((BASE, "region: CAN\n    process: mining", "region: Can ada\n    process: mining"),),
+    ),
+    Case(
+        "id_of_100_characters",
+        "inputs/base.yaml",
+        "facilities." + "m" * 20 + "...(100 characters)",
+        "this id is 100 characters long; ids are letters, digits, `_` and `-`, starting with a "
+        "letter, at most 64 characters; e.g. `wicheeda_mine`. Fix: rename it, e.g. to '"
+        + "m" * 64
+        + "' (at most 64 characters).",
+        line="m" * 100,
+        edits=((BASE, "  chn_mine:", "  " + "m" * 100 + ":"),),
+    ),
+    Case(
+        # PyYAML cannot read a key over 1,024 characters; it used to say only "mapping values
+        # are not allowed here". The key is on the line of chn_mine, line 23 of base.yaml.
+        "id_of_5000_characters",
+        "inputs/base.yaml",
+        "facilities." + "m" * 20 + "...(5,000 characters)",
+        "this key is 5,000 characters long; ids are letters, digits, `_` and `-`, starting with a "
+        "letter, at most 64 characters; e.g. `wicheeda_mine`.",
+        line=23,
+        edits=((BASE, "  chn_mine:", "  " + "m" * 5000 + ":"),),
+    ),
+    Case(
+        "id_of_5000_characters_in_a_flow_map",
+        "inputs/scenarios/slow_mine.yaml",
+        "facilities." + "m" * 20 + "...(5,000 characters)",
+        "this key is 5,000 characters long",
+        line=5,
+        edits=((SCENARIO, APPEND, "facilities: {" + "m" * 5000 + ": {region: CAN}}\n"),),
+        args=("--scenario", "inputs/scenarios/slow_mine.yaml"),
+    ),
+    # -- overlays: a scenario or --set changes ids; a new one must be complete (issue 10) -------
+    Case(
+        "scenario_mistyped_budget_id",
+        "inputs/scenarios/slow_mine.yaml",
+        "budgets.canada_public_capitl",
+        "'canada_public_capitl' is not an existing budget id; did you mean "
+        "'canada_public_capital'? Fix: to add a new budget, give all of its required keys "
+        "(per_year or total, and payer, facilities or regions); missing: payer, facilities or "
+        "regions.",
+        line="canada_public_capitl",
+        edits=(
+            (
+                BASE,
+                APPEND,
+                "budgets:\n  canada_public_capital:\n    regions: [CAN]\n    total: 100\n",
+            ),
+            (SCENARIO, APPEND, "budgets:\n  canada_public_capitl: {total: 10000}\n"),
+        ),
+        args=("--scenario", "inputs/scenarios/slow_mine.yaml"),
+    ),
+    Case(
+        "scenario_new_budget_over_the_whole_world",
+        "inputs/scenarios/slow_mine.yaml",
+        "budgets.world_fund",
+        "'world_fund' is not an existing budget id. Fix: to add a new budget, give all of its "
+        "required keys (per_year or total, and payer, facilities or regions); missing: payer, "
+        "facilities or regions.",
+        line="world_fund",
+        edits=((SCENARIO, APPEND, "budgets:\n  world_fund: {total: 500}\n"),),
+        args=("--scenario", "inputs/scenarios/slow_mine.yaml"),
+    ),
+    Case(
+        "scenario_new_tariff_on_every_lane",
+        "inputs/scenarios/slow_mine.yaml",
+        "trade.tariffs.duty",
+        "'duty' is not an existing tariff id. Fix: to add a new tariff, give all of its required "
+        "keys (origins, destinations or commodities); missing: origins, destinations or "
+        "commodities.",
+        line="duty:",
+        edits=((SCENARIO, APPEND, "trade:\n  tariffs:\n    duty: {per_tonne: 0.5}\n"),),
+        args=("--scenario", "inputs/scenarios/slow_mine.yaml"),
+    ),
+    Case(
+        "scenario_new_rule_left_incomplete",
+        "inputs/scenarios/slow_mine.yaml",
+        "independence.clean_metal",
+        "'clean_metal' is not an existing independence rule id. Fix: to add a new independence "
+        "rule, give all of its required keys (kind, regions, commodity, share); missing: "
+        "regions, commodity.",
+        line="clean_metal:",
+        edits=(
+            (
+                SCENARIO,
+                APPEND,
+                "independence:\n  clean_metal: {kind: min_clean_share, share: 0.5}\n",
+            ),
+        ),
+        args=("--scenario", "inputs/scenarios/slow_mine.yaml"),
+    ),
+    Case(
+        "set_mistyped_facility_id",
+        "--set facilities.can_mien.variable_cost=0.1",
+        "facilities.can_mien",
+        "'can_mien' is not an existing facility id; did you mean 'can_mine'?",
+        args=("--set", "facilities.can_mien.variable_cost=0.1"),
+    ),
+    Case(
+        # It used to be reported at base.yaml's `facilities:` line.
+        "set_new_facility_reported_at_the_set",
+        "--set facilities.x.lead_time=abc",
+        "facilities.x",
+        "'x' is not an existing facility id. Fix: to add a new facility, give all of its "
+        "required keys (region, process); missing: region, process.",
+        args=("--set", "facilities.x.lead_time=abc"),
+    ),
+    Case(
+        # It used to be reported at the line of can_mine's old `process:` in base.yaml.
+        "set_replacing_an_element_reported_at_the_set",
+        "--set facilities.can_mine={region: CAN}",
+        "facilities.can_mine.process",
+        "required key is missing. Fix: add `process:`.",
+        args=("--set", "facilities.can_mine={region: CAN}"),
+    ),
+    Case(
+        "set_new_region_with_a_bad_value",
+        "--set regions.NOR={name: Norway, bloc: 5}",
+        "regions.NOR.bloc",
+        "Input should be a valid string",
+        args=("--set", "regions.NOR={name: Norway, bloc: 5}"),
+    ),
+    Case(
+        # A scenario's CSV over the base's: it used to be reported at demand.csv:2 (the base's
+        # first USA,metal row).
+        "scenario_csv_error_reported_in_the_scenario_csv",
+        "inputs/high.csv",
+        "demand.USA.metal",
+        "year 2030: expected t/yr, found 4e+15, which is absurdly large",
+        line=3,
+        edits=((SCENARIO, APPEND, "demand:\n  include: ../high.csv\n"),),
+        writes=(
+            ("high.csv", "region,commodity,year,value\nCAN,metal,2025,90\nUSA,metal,2030,4e15\n"),
+        ),
+        args=("--scenario", "inputs/scenarios/slow_mine.yaml"),
     ),
 ]
 
@@ -837,7 +1052,6 @@ class Outcome:
     inputs: Path
     out: Path
     proc: subprocess.CompletedProcess
-    seconds: float
 
 
 PREVIOUS = "previous-run"  # a run folder from an earlier solve, which bad input must not touch
@@ -853,9 +1067,8 @@ def run_case(case: Case, root: Path) -> Outcome:
     argv = [case.command, "inputs/base.yaml", *case.args]
     if case.command == "solve":
         argv += ["--out", str(out)]
-    started = time.perf_counter()
     proc = run_cli(*argv, cwd=root)
-    return Outcome(root, inputs, out, proc, time.perf_counter() - started)
+    return Outcome(root, inputs, out, proc)
 
 
 def check_rejected(case: Case, outcome: Outcome) -> list[str]:
@@ -864,7 +1077,6 @@ def check_rejected(case: Case, outcome: Outcome) -> list[str]:
     output = proc.stdout + proc.stderr
     assert proc.returncode == 2, output
     assert "Traceback" not in output
-    assert outcome.seconds < 2.0, f"took {outcome.seconds:.2f} s"
     written = sorted(p.name for p in outcome.out.parent.iterdir())
     assert written == [PREVIOUS], f"invalid input wrote {written}"
     previous = outcome.out.parent / PREVIOUS

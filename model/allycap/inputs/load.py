@@ -2,7 +2,9 @@
 
 Owns: safe YAML parsing (duplicate keys rejected, YAML 1.2 booleans so `NO` stays a string),
 `include:` of files inside the inputs folder, CSV tables, `{value:, source:}` wrappers, scenario
-overlays deep-merged in order, and `--set key.path=value` overrides applied last.
+overlays deep-merged in order, and `--set key.path=value` overrides applied last. Also records
+which element ids an overlay added (validation checks that they are complete) and refuses an id
+defined twice within the base inputs (includes add, they never override each other).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,17 +20,30 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from allycap.errors import InputError, InputIssue
+from allycap.errors import InputError, InputIssue, Problems
+from allycap.inputs.schema import ELEMENT_MAPS, ID_RULE, VALUE_MAPS, clean_id
 
 # Values one file may expand to. It guards against "billion laughs" alias bombs, which expand
 # past it long before memory suffers, and leaves room for large generated inputs.
 MAX_NODES = 2_000_000
 MAX_DEPTH = 64
 MAX_INCLUDE_DEPTH = 16
+# Bytes in one input file. The default inputs' largest file is 40 kB and a generated
+# 100-region, 31-year instance (far past what HiGHS solves here) is 0.9 MB; a file of tens of MB
+# is a mistake (a mis-exported table), and reading it would cost gigabytes before validation
+# could say so.
+MAX_FILE_BYTES = 10_000_000
+# PyYAML cannot read a plain key longer than this; it reports a baffling syntax error instead.
+YAML_KEY_LIMIT = 1024
 WRAPPER_KEYS = {"value", "source", "note"}
+# Distinct cell texts remembered per CSV table so that repeated ids, years and values share one
+# object; bounded so that a table of distinct ids does not pay for the memo too.
+_CSV_MEMO = 10_000
+# Maps whose keys are element ids: within one input tree each id is defined once.
+_ID_MAPS = frozenset(ELEMENT_MAPS) | frozenset(VALUE_MAPS)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: one per CSV row, so it must be small
 class Origin:
     file: str
     line: int | None
@@ -44,6 +60,9 @@ class RawInputs:
     cited: dict[tuple, list[str]] = field(default_factory=dict)  # key path -> source ids
     scenarios: list[str] = field(default_factory=list)
     overrides: list[str] = field(default_factory=list)
+    # Element paths (`("budgets", "x")`) a scenario or `--set` added, i.e. absent from all that
+    # was read before it, with where it was added. Validation requires them to be complete.
+    added: dict[tuple, Origin] = field(default_factory=dict)
 
     def locate(self, path: tuple) -> Origin | None:
         """Where the longest known prefix of `path` was set."""
@@ -109,8 +128,31 @@ class _Reader:
         self.origins: dict[tuple, Origin] = {}
         self.files: dict[str, str] = {}
         self.cited: dict[tuple, list[str]] = {}
-        self.issues: list[InputIssue] = []
+        self.issues = Problems()
+        # First definition of each element id in the input tree being read (the base, or one
+        # scenario with its includes): a second one in another file is an error, not an override.
+        self.defined: dict[tuple, Origin] = {}
         self._nodes = 0
+
+    def record(self, path: tuple, origin: Origin) -> None:
+        """Remember where `path` was set; an element id set in two files of one tree is an error."""
+        if len(path) > 1 and path[:-1] in _ID_MAPS:
+            first = self.defined.setdefault(path, origin)
+            if first.file != origin.file:
+                kind = ELEMENT_MAPS.get(path[:-1]) or VALUE_MAPS[path[:-1]]
+                self.issues.append(
+                    InputIssue(
+                        f"{kind} {path[-1]!r} is defined twice: at {_at(first)} and at "
+                        f"{_at(origin)}. Included files add elements; they never override each "
+                        "other.",
+                        path,
+                        origin.file,
+                        origin.line,
+                        fix="keep one of the two definitions (to change an element for some "
+                        "runs, use a scenario file or --set).",
+                    )
+                )
+        self.origins[path] = origin
 
     # -- files ---------------------------------------------------------------
     def display(self, path: Path) -> str:
@@ -119,21 +161,39 @@ class _Reader:
         except ValueError:
             return str(path)
 
-    def read_text(self, path: Path, shown: str) -> str | None:
+    def read_text(self, path: Path, shown: str, prefix: tuple, bom: bool = False) -> str | None:
+        """The file's text, or None with an issue. `bom`: a UTF-8 byte-order mark is allowed
+        (and dropped), as Excel writes one at the start of every "CSV UTF-8" file."""
         try:
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:  # before reading: a huge file must cost nothing
+                self.issues.append(
+                    InputIssue(
+                        f"file is {size / 1e6:,.1f} MB, above the limit of "
+                        f"{MAX_FILE_BYTES / 1e6:,.0f} MB for one input file.",
+                        prefix,
+                        shown,
+                        fix="check that this is the file you meant (a whole model is well under "
+                        "1 MB); a larger model can split its tables over several included files.",
+                    )
+                )
+                return None
             raw = path.read_bytes()
         except FileNotFoundError:
-            self.issues.append(InputIssue("file not found.", file=shown))
+            self.issues.append(InputIssue("file not found.", prefix, shown))
             return None
         except OSError as exc:
-            self.issues.append(InputIssue(f"cannot read file ({exc.strerror}).", file=shown))
+            self.issues.append(InputIssue(f"cannot read file ({exc.strerror}).", prefix, shown))
             return None
         self.files[shown] = hashlib.sha256(raw).hexdigest()
-        if raw.startswith(b"\xef\xbb\xbf"):
+        if bom and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        elif raw.startswith(b"\xef\xbb\xbf"):
             self.issues.append(
                 InputIssue(
                     "file starts with a UTF-8 byte-order mark.",
-                    file=shown,
+                    prefix,
+                    shown,
                     line=1,
                     fix="save the file as UTF-8 without BOM.",
                 )
@@ -146,7 +206,8 @@ class _Reader:
             self.issues.append(
                 InputIssue(
                     f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}).",
-                    file=shown,
+                    prefix,
+                    shown,
                     line=line,
                     fix="save the file as UTF-8.",
                 )
@@ -157,13 +218,27 @@ class _Reader:
         shown = self.display(path)
         if path.suffix.lower() == ".csv":
             return self.load_csv(path, shown, prefix)
-        text = self.read_text(path, shown)
+        text = self.read_text(path, shown, prefix)
         if text is None:
             return None
         loader = _Loader(text)
         try:
             node = loader.get_single_node()
         except yaml.YAMLError as exc:
+            long_key = _long_key(text, exc, prefix)
+            if long_key is not None:
+                where, line, key = long_key
+                self.issues.append(
+                    InputIssue(
+                        f"this key is {len(key):,} characters long; {ID_RULE}. (YAML cannot "
+                        f"even read a key over {YAML_KEY_LIMIT:,} characters.)",
+                        path=where,
+                        file=shown,
+                        line=line,
+                        fix=f"use a short id, e.g. {clean_id(key)!r}.",
+                    )
+                )
+                return None
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
             problem = getattr(exc, "problem", None) or str(exc)
             self.issues.append(
@@ -235,14 +310,18 @@ class _Reader:
             self._nodes = outer_count
 
     def load_csv(self, path: Path, shown: str, prefix: tuple) -> dict | None:
-        text = self.read_text(path, shown)
+        text = self.read_text(path, shown, prefix, bom=True)
         if text is None:
             return None
-        rows = list(csv.reader(text.splitlines()))
-        if not rows:
+        # Rows are read one at a time (a list of every row would cost more than the table).
+        reader = csv.reader(_lines(text))
+        try:
+            header = [h.strip() for h in next(reader)]
+        except (StopIteration, csv.Error):
+            header = []
+        if not header or all(not h for h in header):
             self.issues.append(InputIssue("CSV file is empty.", path=prefix, file=shown))
             return None
-        header = [h.strip() for h in rows[0]]
         has_source = len(header) >= 3 and header[-1] == "source"
         value_col = len(header) - 2 if has_source else len(header) - 1
         if value_col < 1 or header[value_col] != "value":
@@ -258,7 +337,28 @@ class _Reader:
             )
             return None
         table: dict = {}
-        for number, row in enumerate(rows[1:], start=2):
+        keys_memo: dict[str, Any] = {}  # cell text -> key (repeated ids and years share one)
+        values_memo: dict[str, float] = {}
+        sources_memo: dict[str, list[str]] = {}
+        last = reader.line_num
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                self.issues.append(
+                    InputIssue(
+                        f"CSV syntax error: {exc}.",
+                        path=prefix,
+                        file=shown,
+                        line=reader.line_num,
+                        fix="save the table again as plain CSV (comma-separated, UTF-8).",
+                    )
+                )
+                last = reader.line_num
+                continue
+            number, last = last + 1, reader.line_num  # the row's first line
             if not row or all(not cell.strip() for cell in row):
                 continue
             if len(row) != len(header):
@@ -271,30 +371,47 @@ class _Reader:
                     )
                 )
                 continue
-            keys = [_key(cell.strip()) for cell in row[:value_col]]
+            keys = []
+            for cell in row[:value_col]:
+                key = keys_memo.get(cell)
+                if key is None:
+                    key = _key(cell.strip())
+                    if len(keys_memo) < _CSV_MEMO:
+                        keys_memo[cell] = key
+                keys.append(key)
             if any(k == "" for k in keys):
                 self.issues.append(
                     InputIssue("empty key column.", path=prefix, file=shown, line=number)
                 )
                 continue
-            try:
-                value = float(row[value_col].strip())
-                if value != value or value in (float("inf"), float("-inf")):
-                    raise ValueError
-            except ValueError:
-                self.issues.append(
-                    InputIssue(
-                        "column 'value' must be a finite number, "
-                        f"found {row[value_col].strip()!r}.",
-                        path=(*prefix, *keys),
-                        file=shown,
-                        line=number,
+            cell = row[value_col]
+            value = values_memo.get(cell)
+            if value is None:
+                try:
+                    value = float(cell.strip())
+                    if value != value or value in (float("inf"), float("-inf")):
+                        raise ValueError
+                except ValueError:
+                    self.issues.append(
+                        InputIssue(
+                            f"column 'value' must be a finite number, found {cell.strip()!r}.",
+                            path=(*prefix, *keys),
+                            file=shown,
+                            line=number,
+                        )
                     )
-                )
-                continue
+                    continue
+                if len(values_memo) < _CSV_MEMO:
+                    values_memo[cell] = value
+            origin = Origin(shown, number)  # one object for the row and its key prefixes
             node = table
             for depth, key in enumerate(keys[:-1]):
-                self.origins.setdefault((*prefix, *keys[: depth + 1]), Origin(shown, number))
+                where = (*prefix, *keys[: depth + 1])
+                # The first row of this file that names a prefix gives its line; a prefix set by
+                # another file (the base's table, under a scenario's) takes this file's line.
+                known = self.origins.get(where)
+                if known is None or known.file != shown:
+                    self.record(where, origin)
                 node = node.setdefault(key, {})
                 if not isinstance(node, dict):
                     break
@@ -309,9 +426,14 @@ class _Reader:
                 )
                 continue
             node[keys[-1]] = value
-            self.origins[(*prefix, *keys)] = Origin(shown, number)
+            self.record((*prefix, *keys), origin)
             if has_source and row[-1].strip():
-                self.cited[(*prefix, *keys)] = [s.strip() for s in row[-1].split(";") if s.strip()]
+                cited = sources_memo.get(row[-1])
+                if cited is None:
+                    cited = [s.strip() for s in row[-1].split(";") if s.strip()]
+                    if len(sources_memo) < _CSV_MEMO:
+                        sources_memo[row[-1]] = cited
+                self.cited[(*prefix, *keys)] = cited
         return table
 
     # -- YAML nodes ------------------------------------------------------------
@@ -377,7 +499,7 @@ class _Reader:
                     result = deep_merge(result, included)
         own: dict = {}
         for key, line, value_node in own_nodes:
-            self.origins[(*path, key)] = Origin(shown, line)
+            self.record((*path, key), Origin(shown, line))
             own[key] = self.convert(value_node, (*path, key), shown, file, stack, loader, depth + 1)
         result = deep_merge(result, own)
         return self._unwrap(result, path, shown)
@@ -507,6 +629,71 @@ class _TooLarge(Exception):
     pass
 
 
+def _at(origin: Origin) -> str:
+    return origin.file if origin.line is None else f"{origin.file}:{origin.line}"
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of `text`, ends kept, one at a time (csv.reader reads any iterable of lines).
+
+    Line ends may be LF or CRLF (Excel); a file with CR alone (old Mac Excel) is split on CR.
+    """
+    sep = "\n" if "\n" in text or "\r" not in text else "\r"
+    start, size = 0, len(text)
+    while start < size:
+        end = text.find(sep, start)
+        end = size if end < 0 else end + 1
+        yield text[start:end]
+        start = end
+
+
+# A key candidate longer than PyYAML's limit: not starting with a YAML indicator, then no
+# `:`, brace, bracket, comma or comment, then `:` and a space or the end of the line.
+_LONG_KEY = re.compile(
+    r"(?:^|[\s{,\[?-])([^\s:{},\[\]#?-][^:{},\[\]#]{" + str(YAML_KEY_LIMIT) + r",}?)\s*:(?=\s|$)"
+)
+_PARENT_KEY = re.compile(r"^(?:-\s+)?([^\s:#{}\[\],'\"][^:#{}\[\],]*?)\s*:(?:\s|$)")
+
+
+def _long_key(text: str, exc: yaml.YAMLError, prefix: tuple) -> tuple[tuple, int, str] | None:
+    """(key path, line, key) of a key too long for PyYAML near where it failed, or None.
+
+    PyYAML gives up on a simple key over 1,024 characters with "mapping values are not allowed
+    here" or "could not find expected ':'", which says nothing about the cause. The key path is
+    found from the indentation of the lines above (the document could not be parsed).
+    """
+    marks = [m for m in (getattr(exc, "context_mark", None), getattr(exc, "problem_mark", None))]
+    rows = [m.line for m in marks if m is not None]
+    if not rows:
+        return None
+    lines = text.splitlines()
+    for number in range(max(min(rows) - 1, 0), min(max(rows) + 1, len(lines))):
+        found = _LONG_KEY.search(lines[number])
+        if found is None:
+            continue
+        key = found.group(1).strip().strip("'\"")
+        line = lines[number]
+        parents: list[Any] = []
+        indent = len(line) - len(line.lstrip())
+        for above in reversed(lines[:number]):
+            stripped = above.lstrip()
+            depth = len(above) - len(stripped)
+            if not stripped or stripped.startswith("#") or depth >= indent:
+                continue
+            parent = _PARENT_KEY.match(stripped)
+            if parent is None:
+                break  # inside a list or a flow collection: stop rather than guess
+            parents.insert(0, _key(parent.group(1).strip("'\"")))
+            indent = depth
+            if depth == 0:
+                break
+        # Keys written before it on its own line (`facilities: {aaaa...: 1}`) are parents too.
+        for before in re.findall(r"([A-Za-z0-9_\-]+)\s*:\s*\{", line[: found.start(1)]):
+            parents.append(_key(before))
+        return (*prefix, *parents, key), number + 1, key
+    return None
+
+
 def _alias_bomb(root, prefix: tuple) -> tuple[tuple, int | None] | None:
     """Where a document expands past MAX_NODES values once aliases are expanded, or None.
 
@@ -597,6 +784,33 @@ def parse_override(text: str) -> tuple[tuple, Any]:
     return parts, value
 
 
+def _get(data: Any, path: tuple) -> Any:
+    for part in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(part)
+    return data
+
+
+def _new_elements(before: dict, overlay: dict) -> list[tuple]:
+    """Element paths that `overlay` names and `before` lacks: what merging it would add."""
+    added = []
+    for map_path in ELEMENT_MAPS:
+        over = _get(overlay, map_path)
+        if isinstance(over, dict):
+            old = _get(before, map_path)
+            old = old if isinstance(old, dict) else {}
+            added.extend((*map_path, eid) for eid in over if eid not in old)
+    return added
+
+
+def _nest(parts: tuple, value: Any) -> dict:
+    """`("a", "b"), 1` -> `{"a": {"b": 1}}`: a `--set` written as the overlay it is."""
+    for part in reversed(parts):
+        value = {part: value}
+    return value
+
+
 def load_inputs(
     path: str | Path,
     scenarios: list[str | Path] | None = None,
@@ -619,6 +833,7 @@ def load_inputs(
     data = reader.load_file(main.resolve(), (), (main.resolve(),))
     data = data if isinstance(data, dict) else {}
     labels = []
+    added: dict[tuple, Origin] = {}
     for scenario in scenarios or []:
         spath = Path(scenario)
         if not spath.is_file():
@@ -630,8 +845,11 @@ def load_inputs(
                 )
             )
             continue
+        reader.defined = {}  # a scenario may change any id of the base: only its own tree counts
         overlay = reader.load_file(spath.resolve(), (), (spath.resolve(),))
         if isinstance(overlay, dict):
+            for element in _new_elements(data, overlay):
+                added[element] = reader.origins.get(element) or Origin(reader.display(spath), None)
             data = deep_merge(data, overlay)
         labels.append(spath.stem)
     applied = []
@@ -641,6 +859,8 @@ def load_inputs(
         except InputError as exc:
             reader.issues.extend(exc.issues)
             continue
+        origin = Origin(f"--set {text}", None)
+        new = _new_elements(data, _nest(parts, value))
         node = data
         for depth, part in enumerate(parts[:-1]):
             child = node.get(part) if isinstance(node, dict) else None
@@ -657,13 +877,19 @@ def load_inputs(
                     break
                 child = {}
                 node[part] = child
+                # A map made by this --set: problems found in it are the --set's.
+                reader.origins[parts[: depth + 1]] = origin
             node = child
         else:
+            if isinstance(node.get(parts[-1]), dict | list):
+                _forget(reader, parts)  # what the replaced value held no longer exists
             node[parts[-1]] = value
-            reader.origins[parts] = Origin(f"--set {text}", None)
+            reader.origins[parts] = origin
+            for element in new:
+                added.setdefault(element, origin)
             applied.append(text)
     if reader.issues:
-        raise InputError(reader.issues)
+        raise reader.issues.error()
     return RawInputs(
         data=data,
         root=reader.root,
@@ -672,4 +898,14 @@ def load_inputs(
         cited=reader.cited,
         scenarios=labels,
         overrides=applied,
+        added=added,
     )
+
+
+def _forget(reader: _Reader, parts: tuple) -> None:
+    """Drop the origins and citations recorded below `parts`, whose value a --set replaces, so
+    that a problem in the new value is reported at the --set and not at the old file's line."""
+    n = len(parts)
+    for table in (reader.origins, reader.cited):
+        for stale in [k for k in table if len(k) > n and k[:n] == parts]:
+            del table[stale]

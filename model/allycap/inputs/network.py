@@ -1,14 +1,16 @@
 """Commodity-network check (in the spirit of TEMOA's): trace every demand back to a source.
 
 Warnings, not errors: a demand nothing can supply, a facility whose inputs nothing can supply,
-and a process output that no demand or process uses. The model still solves; the warnings say
-where unmet demand or idle capacity will come from.
+a process output that no demand or process uses, and (`overlay.unused_additions`) a region,
+commodity, process or source that a scenario or `--set` added and nothing refers to. The model
+still solves; the warnings say where unmet demand or idle capacity will come from.
 """
 
 from __future__ import annotations
 
-from allycap.errors import InputIssue
+from allycap.errors import InputIssue, Problems
 from allycap.inputs.load import RawInputs
+from allycap.inputs.overlay import unused_additions
 from allycap.inputs.schema import Inputs
 
 
@@ -88,4 +90,9 @@ def trace_network(inp: Inputs, raw: RawInputs | None = None) -> list[InputIssue]
                     f"output {p.output!r} is used by no demand and no process.", path, **where(path)
                 )
             )
-    return issues
+    if raw is not None:
+        issues.extend(unused_additions(inp, raw))
+    # Listed like errors: the first MAX_LISTED, then one line counting the rest.
+    listed = Problems()
+    listed.extend(issues)
+    return listed.lines()

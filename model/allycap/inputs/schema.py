@@ -8,6 +8,8 @@ Units: quantities in tonnes of the commodity per year, money in million USD (202
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -22,9 +24,29 @@ from pydantic import (
 STAGES = ("extraction", "separation", "metal", "magnet", "recycling", "other")
 BLOCS_DOC = "free-form bloc name, e.g. allied, partner, restricted, other"
 
+# Ids key every element map and name references. Long enough for descriptive names
+# (`lynas_kalgoorlie_expansion`), short enough to print in a message or a CSV column.
+MAX_ID_LENGTH = 64
+ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_\-]*$"
+ID_RULE = (
+    "ids are letters, digits, `_` and `-`, starting with a letter, at most "
+    f"{MAX_ID_LENGTH} characters; e.g. `wicheeda_mine`"
+)
+
+
+def clean_id(text: str) -> str:
+    """A valid id close to `text`, to suggest in a fix: accents dropped, every run of other
+    characters made one `_`, a letter in front if needed, cut to MAX_ID_LENGTH."""
+    plain = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    cleaned = re.sub(r"[^A-Za-z0-9_\-]+", "_", plain.strip()).strip("_-")
+    if not cleaned[:1].isalpha():
+        cleaned = "id_" + cleaned if cleaned else "id"
+    return cleaned[:MAX_ID_LENGTH].rstrip("_-")
+
+
 Id = Annotated[
     str,
-    StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", max_length=64),
+    StringConstraints(pattern=ID_PATTERN, max_length=MAX_ID_LENGTH),
     Field(description="identifier: a letter, then letters, digits, '_' or '-'"),
 ]
 
@@ -401,3 +423,39 @@ class Inputs(Strict):
     stockpiles: dict[Id, Stockpile] = Field(default_factory=dict)
     options: Options = Field(default_factory=Options)
     check: Check = Field(default_factory=Check)
+
+
+# -- element maps ----------------------------------------------------------------------------
+# Every map keyed by element id, by key path, with the name of one element in messages. Within
+# the base inputs (the main file and its includes) an id may be defined in one place only; a
+# scenario or `--set` that names an id absent so far adds a new element, which must be complete.
+ELEMENT_MAPS: dict[tuple[str, ...], str] = {
+    ("sources",): "source",
+    ("regions",): "region",
+    ("commodities",): "commodity",
+    ("processes",): "process",
+    ("facilities",): "facility",
+    ("independence",): "independence rule",
+    ("export_controls",): "export control",
+    ("sharing",): "sharing agreement",
+    ("budgets",): "budget",
+    ("stockpiles",): "stockpile",
+    ("trade", "routes"): "route",
+    ("trade", "tariffs"): "tariff",
+    ("check", "min_clean_share"): "clean-share check",
+}
+
+# Keyed by commodity id with a number per id: defined twice in the base is a duplicate too, but
+# a scenario may add a commodity here (validation checks that it exists).
+VALUE_MAPS: dict[tuple[str, ...], str] = {("trade", "transport_cost"): "transport cost"}
+
+# What a new element added by a scenario or `--set` needs beyond the schema's required keys:
+# groups of keys of which at least one must be given. An element whose omitted keys mean "all"
+# would otherwise apply to the whole world: `budgets: {canada_public_capitl: {total: 10000}}`,
+# a typo, would be a new fund over every facility. The base inputs may define such elements (a
+# world fund, a tariff on every lane); an overlay must say so explicitly.
+NEW_ELEMENT_NEEDS: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {
+    ("budgets",): (("per_year", "total"), ("payer", "facilities", "regions")),
+    ("trade", "routes"): (("origins", "destinations", "commodities"),),
+    ("trade", "tariffs"): (("origins", "destinations", "commodities"),),
+}

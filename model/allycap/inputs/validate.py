@@ -1,7 +1,9 @@
 """Validate stage: raw dict -> `Inputs`, or every problem at once with file, line and key path.
 
-Two passes: the pydantic schema (types, ranges, unknown keys), then the checks that need the
-whole model (references between elements, years inside the horizon, shares that must add up).
+Two passes: the pydantic schema (types, ranges, unknown keys) together with the overlay rule
+(an element a scenario or `--set` adds must be complete), then the checks that need the whole
+model (references between elements, years inside the horizon, shares that must add up). At most
+`errors.MAX_LISTED` problems are listed; the rest are counted, never stored.
 """
 
 from __future__ import annotations
@@ -14,20 +16,35 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from allycap.errors import InputError, InputIssue
+from allycap.errors import InputIssue, Problems
 from allycap.inputs.load import RawInputs
-from allycap.inputs.schema import Inputs, Selector
+from allycap.inputs.overlay import incomplete_additions
+from allycap.inputs.schema import ID_RULE, MAX_ID_LENGTH, Inputs, Selector, clean_id
 
 
 def validate(raw: RawInputs) -> Inputs:
     """Return validated inputs or raise InputError listing every issue found."""
+    problems = Problems()
+    overlay_issues, flagged = incomplete_additions(raw)
+    problems.extend(overlay_issues)
     try:
         inputs = Inputs.model_validate(raw.data)
     except ValidationError as exc:
-        raise InputError([_translate(err, raw) for err in exc.errors()]) from None
-    issues = list(_cross_checks(inputs, raw))
-    if issues:
-        raise InputError(issues)
+        for err in exc.errors(include_url=False):
+            path = _data_path(err["loc"], raw.data)
+            if any(path[: len(f)] == f for f in flagged):
+                continue  # an incomplete added element: its issue above says what to do
+            if problems.full:  # only counted: skip the hints, keep the file for the count
+                origin = raw.locate(path)
+                problems.append(InputIssue("", path, origin.file if origin else None))
+            else:
+                problems.append(_translate(err, raw))
+        raise problems.error() from None
+    if problems:
+        raise problems.error()
+    problems.extend(_cross_checks(inputs, raw, problems))
+    if problems:
+        raise problems.error()
     return inputs
 
 
@@ -59,6 +76,21 @@ def _translate(err: dict, raw: RawInputs) -> InputIssue:
     elif kind == "union_tag_invalid" or kind == "union_tag_not_found":
         message = "`kind` must be one of: min_clean_share, max_origin_share."
         fix = "set `kind: min_clean_share` or `kind: max_origin_share`."
+    elif kind in ("string_pattern_mismatch", "string_too_long") and isinstance(found, str):
+        # The only patterned or length-limited strings are ids: say the rule in words.
+        shown = found if len(found) <= 40 else f"{found[:20]}...({len(found):,} characters)"
+        if kind == "string_too_long":
+            message = f"this id is {len(found):,} characters long; {ID_RULE}."
+        else:
+            message = f"{shown!r} is not a valid id: {ID_RULE}."
+        is_key = "[key]" in err["loc"]
+        fix = (
+            f"rename it, e.g. to {clean_id(found)!r}."
+            if is_key
+            else f"write a valid id, e.g. {clean_id(found)!r}."
+        )
+        if len(found) > MAX_ID_LENGTH:
+            fix = fix[:-1] + f" (at most {MAX_ID_LENGTH} characters)."
     else:
         message = err["msg"].removeprefix("Value error, ")
         if not message.endswith("."):
@@ -185,7 +217,10 @@ def _unwrap(annotation: Any, node: Any) -> Any:
 # -- whole-model checks -------------------------------------------------------------
 
 
-def _cross_checks(inp: Inputs, raw: RawInputs) -> Iterator[InputIssue]:
+def _cross_checks(inp: Inputs, raw: RawInputs, problems: Problems) -> Iterator[InputIssue]:
+    """Every whole-model problem. Once `problems` is full the rest are only counted, so the
+    costly "did you mean" hints are skipped."""
+
     def issue(path: tuple, message: str, fix: str | None = None) -> InputIssue:
         origin = raw.locate(path)
         return InputIssue(
@@ -198,7 +233,7 @@ def _cross_checks(inp: Inputs, raw: RawInputs) -> Iterator[InputIssue]:
 
     def ref(path: tuple, value: str, pool: dict, what: str) -> Iterator[InputIssue]:
         if value not in pool:
-            close = difflib.get_close_matches(value, list(pool), n=1)
+            close = None if problems.full else difflib.get_close_matches(value, list(pool), n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"define {what} {value!r} first."
             yield issue(path, f"unknown {what} {value!r}.", hint)
 
@@ -208,7 +243,11 @@ def _cross_checks(inp: Inputs, raw: RawInputs) -> Iterator[InputIssue]:
     def selector(path: tuple, items: Selector | None) -> Iterator[InputIssue]:
         for i, item in enumerate(items or []):
             if item not in regions and item not in blocs:
-                close = difflib.get_close_matches(item, list(regions) + sorted(blocs), n=1)
+                close = (
+                    None
+                    if problems.full
+                    else difflib.get_close_matches(item, list(regions) + sorted(blocs), n=1)
+                )
                 hint = f"did you mean {close[0]!r}?" if close else "name a region id or a bloc."
                 yield issue((*path, i), f"{item!r} is neither a region nor a bloc.", hint)
 
