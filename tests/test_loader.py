@@ -285,6 +285,73 @@ def test_set_creates_missing_maps(inputs: Path):
     assert [data.availability[("chn_mine", y)] for y in (2025, 2030, 2035)] == [0.5, 0.5, 0.5]
 
 
+def test_scenario_csv_takes_over_the_lines_of_the_keys_it_sets(inputs: Path):
+    """A scenario's CSV under the base's table: the key prefixes it names (demand.USA,
+    demand.USA.metal) point at its own rows, so its problems are reported there."""
+    (inputs / "high.csv").write_text("region,commodity,year,value\nUSA,metal,2030,650\n")
+    scenario = write_scenario(inputs, "high", "demand:\n  include: ../high.csv\n")
+    raw = load_inputs(inputs / "base.yaml", [scenario])
+    assert raw.origins[("demand", "USA")] == Origin("inputs/high.csv", 2)
+    assert raw.origins[("demand", "USA", "metal")] == Origin("inputs/high.csv", 2)
+    assert raw.origins[("demand", "USA", "metal", 2030)] == Origin("inputs/high.csv", 2)
+    assert raw.origins[("demand", "USA", "metal", 2025)] == Origin("inputs/demand.csv", 2)
+    assert raw.origins[("demand", "CAN")] == Origin("inputs/demand.csv", 4)
+
+
+def test_set_owns_the_maps_it_creates_and_the_values_it_replaces(inputs: Path):
+    made = "facilities.usa_mine.expansion.lead_time=5"
+    replaced = "facilities.can_mine={region: CAN, process: mining}"
+    raw = load_inputs(inputs / "base.yaml", None, [made, replaced])
+    assert raw.origins[("facilities", "usa_mine")] == Origin(f"--set {made}", None)
+    assert raw.origins[("facilities", "usa_mine", "expansion")] == Origin(f"--set {made}", None)
+    # can_mine's old keys (existing, expansion ...) were in base.yaml; they are gone
+    assert raw.locate(("facilities", "can_mine", "expansion")) == Origin(f"--set {replaced}", None)
+    assert ("facilities", "can_mine", "existing") not in raw.cited
+
+
+def test_added_lists_the_elements_each_overlay_adds(inputs: Path):
+    scenario = write_scenario(
+        inputs,
+        "grow",
+        "facilities:\n  can_mine: {variable_cost: 0.003}\n"
+        "  usa_mine: {region: USA, process: mining}\n"
+        "budgets:\n  usa_fund: {payer: USA, total: 5}\n",
+    )
+    raw = load_inputs(
+        inputs / "base.yaml",
+        [scenario],
+        ["facilities.usa_mine.existing=10", "budgets.can_fund={regions: [CAN], total: 9}"],
+    )
+    assert raw.added == {
+        ("facilities", "usa_mine"): Origin("inputs/scenarios/grow.yaml", 3),
+        ("budgets", "usa_fund"): Origin("inputs/scenarios/grow.yaml", 5),
+        ("budgets", "can_fund"): Origin("--set budgets.can_fund={regions: [CAN], total: 9}", None),
+    }
+    validate(raw)
+    assert load_inputs(inputs / "base.yaml").added == {}  # the base adds nothing: it defines
+
+
+def test_an_id_defined_in_two_included_files_is_an_error(inputs: Path):
+    (inputs / "more.yaml").write_text("processes:\n  mining: {stage: extraction, output: ore}\n")
+    edit(inputs / "base.yaml", "include: [parts.yaml]", "include: [parts.yaml, more.yaml]")
+    with pytest.raises(InputError) as err:
+        load_inputs(inputs / "base.yaml")
+    (issue,) = err.value.issues
+    first = line_of(inputs / "parts.yaml", "mining:")
+    assert (issue.file, issue.line, issue.path) == ("inputs/more.yaml", 2, ("processes", "mining"))
+    assert f"at inputs/parts.yaml:{first} and at inputs/more.yaml:2" in issue.message
+
+
+def test_keys_beside_include_still_merge_into_non_id_maps(inputs: Path):
+    """Only element ids are checked: options written in two files merge as before."""
+    (inputs / "defaults.yaml").write_text("options: {unmet_penalty: 99.0, strict: true}\n")
+    edit(inputs / "base.yaml", "include: [parts.yaml]", "include: [defaults.yaml, parts.yaml]")
+    assert load_inputs(inputs / "base.yaml").data["options"] == {
+        "unmet_penalty": 10.0,
+        "strict": True,
+    }
+
+
 def test_parse_override():
     assert parse_override("demand.USA.magnet.2030=500") == (("demand", "USA", "magnet", 2030), 500)
     assert parse_override("discount_rate=0.05") == (("discount_rate",), 0.05)
