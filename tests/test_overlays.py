@@ -155,7 +155,7 @@ def test_an_added_commodity_nothing_uses_is_a_warning(root: Path):
     name = scenario(root, "typo", "description: typo\ncommodities:\n  metl: {name: Metal}\n")
     assert accepted(cli(root, "-s", name)) == [
         "warning: inputs/scenarios/typo.yaml:3: commodities.metl: new commodity 'metl' is not "
-        "used anywhere in the inputs, so it changes nothing. Fix: Did you mean the existing "
+        "used anywhere in the inputs, so it changes nothing. Fix: did you mean the existing "
         "commodity 'metal'? Otherwise refer to it from a process, facility, demand, trade entry, "
         "rule or stockpile, or remove it."
     ]
@@ -165,7 +165,7 @@ def test_an_added_region_nothing_uses_is_a_warning_at_the_set(root: Path):
     warnings = accepted(cli(root, "--set", "regions.NOR={name: Norway, bloc: allied}"))
     assert warnings == [
         "warning: --set regions.NOR={name: Norway, bloc: allied}: regions.NOR: new region 'NOR' "
-        "is not used anywhere in the inputs, so it changes nothing. Fix: Refer to it from a "
+        "is not used anywhere in the inputs, so it changes nothing. Fix: refer to it from a "
         "facility, demand, stockpile, rule or selector, or remove it."
     ]
 

@@ -848,8 +848,13 @@ def load_inputs(
         reader.defined = {}  # a scenario may change any id of the base: only its own tree counts
         overlay = reader.load_file(spath.resolve(), (), (spath.resolve(),))
         if isinstance(overlay, dict):
-            for element in _new_elements(data, overlay):
-                added[element] = reader.origins.get(element) or Origin(reader.display(spath), None)
+            where = {
+                element: reader.origins.get(element) or Origin(reader.display(spath), None)
+                for element in _new_elements(data, overlay)
+            }
+            # in the order they are written, so that their problems are listed that way
+            for element in sorted(where, key=lambda e: where[e].file + f"{where[e].line or 0:09d}"):
+                added[element] = where[element]
             data = deep_merge(data, overlay)
         labels.append(spath.stem)
     applied = []

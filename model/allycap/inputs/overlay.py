@@ -211,5 +211,5 @@ def unused_additions(inp: Inputs, raw: RawInputs) -> Iterator[InputIssue]:
             path,
             origin.file,
             origin.line,
-            fix[0].upper() + fix[1:],
+            fix,
         )
