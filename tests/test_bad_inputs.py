@@ -819,6 +819,16 @@ CASES = [
         edits=((SCENARIO, APPEND, "facilities: {" + "m" * 5000 + ": {region: CAN}}\n"),),
         args=("--scenario", "inputs/scenarios/slow_mine.yaml"),
     ),
+    Case(
+        # A long value holding ": " is a plain YAML syntax error, not a long key.
+        "long_value_with_a_colon",
+        "inputs/base.yaml",
+        "(top level)",
+        "YAML syntax error: mapping values are not allowed here",
+        line=2,
+        edits=((BASE, "description: Minimal", "description: " + "x" * 1100 + ": Minimal"),),
+        absent="characters long",
+    ),
     # -- overlays: a scenario or --set changes ids; a new one must be complete (issue 10) -------
     Case(
         "scenario_mistyped_budget_id",

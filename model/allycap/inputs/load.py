@@ -647,10 +647,14 @@ def _lines(text: str) -> Iterator[str]:
         start = end
 
 
-# A key candidate longer than PyYAML's limit: not starting with a YAML indicator, then no
-# `:`, brace, bracket, comma or comment, then `:` and a space or the end of the line.
+# A key candidate longer than PyYAML's limit: where a key can start (the start of a line, after
+# a list dash, or after `{` or `,` in a flow map; not after `key: `, where it would be a long
+# value holding a colon), no YAML indicator first, then no `:`, brace, bracket, comma or
+# comment, then `:` and a space or the end of the line.
 _LONG_KEY = re.compile(
-    r"(?:^|[\s{,\[?-])([^\s:{},\[\]#?-][^:{},\[\]#]{" + str(YAML_KEY_LIMIT) + r",}?)\s*:(?=\s|$)"
+    r"(?:^\s*(?:[-?]\s+)?|[{,]\s*)([^\s:{},\[\]#?-][^:{},\[\]#]{"
+    + str(YAML_KEY_LIMIT)
+    + r",}?)\s*:(?=\s|$)"
 )
 _PARENT_KEY = re.compile(r"^(?:-\s+)?([^\s:#{}\[\],'\"][^:#{}\[\],]*?)\s*:(?:\s|$)")
 
