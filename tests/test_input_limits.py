@@ -214,6 +214,21 @@ def test_an_id_of_64_characters_is_accepted(root: Path):
     accepted(cli(root))
 
 
+def test_a_valid_id_of_64_characters_is_printed_whole(root: Path):
+    """Only longer key path parts are shortened. chn_mine's region is on line 24."""
+    rename_chn_mine(root, "c" + "h" * 63)
+    base = root / "inputs" / "base.yaml"
+    base.write_text(
+        base.read_text().replace(
+            "region: CHN\n    process: mining", "region: CHM\n    process: mining"
+        )
+    )
+    assert rejected(cli(root)) == [
+        "inputs/base.yaml:24: facilities.c" + "h" * 63 + ".region: unknown region 'CHM'. Fix: "
+        "did you mean 'CHN'?"
+    ]
+
+
 def test_an_id_of_65_characters_is_refused(root: Path):
     """chn_mine is on line 23 of base.yaml."""
     rename_chn_mine(root, "c" + "h" * 64)

@@ -9,15 +9,15 @@ from dataclasses import dataclass, field
 # otherwise print hundreds of megabytes, and the first fifty show what is wrong as well as all.
 MAX_LISTED = 50
 # A key path part longer than this is shortened when printed (a 5,000-character id would bury
-# the message).
-_SHOWN_PART = 40
+# the message); it is the longest valid id (schema.MAX_ID_LENGTH), so valid ids print whole.
+_SHOWN_PART = 64
 
 
 def shorten(text: str, limit: int = _SHOWN_PART) -> str:
-    """`text`, or its start and its length when it is longer than `limit` characters."""
+    """`text`, or its first 20 characters and its length when it is longer than `limit`."""
     if len(text) <= limit:
         return text
-    return f"{text[: limit - 20]}...({len(text):,} characters)"
+    return f"{text[:20]}...({len(text):,} characters)"
 
 
 @dataclass(frozen=True)

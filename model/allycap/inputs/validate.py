@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from allycap.errors import InputIssue, Problems
+from allycap.errors import InputIssue, Problems, shorten
 from allycap.inputs.load import RawInputs
 from allycap.inputs.overlay import incomplete_additions
 from allycap.inputs.schema import ID_RULE, MAX_ID_LENGTH, Inputs, Selector, clean_id
@@ -78,7 +78,7 @@ def _translate(err: dict, raw: RawInputs) -> InputIssue:
         fix = "set `kind: min_clean_share` or `kind: max_origin_share`."
     elif kind in ("string_pattern_mismatch", "string_too_long") and isinstance(found, str):
         # The only patterned or length-limited strings are ids: say the rule in words.
-        shown = found if len(found) <= 40 else f"{found[:20]}...({len(found):,} characters)"
+        shown = shorten(found)
         if kind == "string_too_long":
             message = f"this id is {len(found):,} characters long; {ID_RULE}."
         else:
