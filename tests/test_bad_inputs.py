@@ -747,6 +747,14 @@ CASES = [
         edits=((DEMAND, "USA,metal,2035,800", "USA,metal,2035," + "8" * 200_000),),
         problems=None,  # the rows after it are read on; whatever they hold is listed too
     ),
+    Case(
+        "csv_header_past_the_csv_field_limit",
+        "inputs/demand.csv",
+        "demand",
+        "CSV syntax error in the header: field larger than field limit (131072)",
+        line=1,
+        writes=((DEMAND, "region,commodity,year," + "v" * 200_000 + "\nUSA,metal,2025,400\n"),),
+    ),
     # -- ids: defined twice in the base, their spelling and length (issue 10) ------------------
     Case(
         "duplicate_commodity_in_two_included_files",

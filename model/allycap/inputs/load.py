@@ -317,8 +317,13 @@ class _Reader:
         reader = csv.reader(_lines(text))
         try:
             header = [h.strip() for h in next(reader)]
-        except (StopIteration, csv.Error):
+        except StopIteration:
             header = []
+        except csv.Error as exc:
+            self.issues.append(
+                InputIssue(f"CSV syntax error in the header: {exc}.", prefix, shown, line=1)
+            )
+            return None
         if not header or all(not h for h in header):
             self.issues.append(InputIssue("CSV file is empty.", path=prefix, file=shown))
             return None
@@ -666,7 +671,7 @@ def _long_key(text: str, exc: yaml.YAMLError, prefix: tuple) -> tuple[tuple, int
     here" or "could not find expected ':'", which says nothing about the cause. The key path is
     found from the indentation of the lines above (the document could not be parsed).
     """
-    marks = [m for m in (getattr(exc, "context_mark", None), getattr(exc, "problem_mark", None))]
+    marks = (getattr(exc, "context_mark", None), getattr(exc, "problem_mark", None))
     rows = [m.line for m in marks if m is not None]
     if not rows:
         return None
