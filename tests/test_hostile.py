@@ -344,28 +344,39 @@ def _assert_one_line(code, out, err, expected_code: int, stage_words: str) -> No
 
 
 SIGNAL_CASES = [
-    # (stage in the trace, signal, words in the message, exit code)
-    ("load and validation", signal.SIGINT, "load and validation", 130),
-    ("build", signal.SIGINT, "build", 130),
-    ("build", signal.SIGTERM, "build", 143),
-    ("highs", signal.SIGINT, "the HiGHS solve", 130),
-    ("highs", signal.SIGTERM, "the HiGHS solve", 143),
-    ("result extraction", signal.SIGINT, "result extraction", 130),
-    ("writing the run folder", signal.SIGTERM, "writing the run folder", 143),
-    ("writing the run folder", signal.SIGINT, "writing the run folder", 130),
+    # (stage in the trace, signal, seconds after the stage starts, words in the message, exit)
+    ("load and validation", signal.SIGINT, 0.0, "load and validation", 130),
+    ("build", signal.SIGINT, 0.0, "build", 130),
+    ("build", signal.SIGTERM, 0.0, "build", 143),
+    ("highs", signal.SIGINT, 0.1, "the HiGHS solve", 130),
+    ("highs", signal.SIGTERM, 0.1, "the HiGHS solve", 143),
+    ("result extraction", signal.SIGINT, 0.0, "result extraction", 130),
+    ("writing the run folder", signal.SIGTERM, 0.0, "writing the run folder", 143),
+    ("writing the run folder", signal.SIGINT, 0.03, "writing the run folder", 130),
 ]
 
 
 @pytest.mark.parametrize(
-    "stage,signum,words,code", SIGNAL_CASES, ids=[f"{c[0]}-{c[1].name}" for c in SIGNAL_CASES]
+    "stage,signum,delay,words,code",
+    SIGNAL_CASES,
+    ids=[f"{c[0]}-{c[1].name}" for c in SIGNAL_CASES],
 )
-def test_signal_at_each_stage_of_the_default_solve(project, stage, signum, words, code) -> None:
+def test_signal_at_each_stage_of_the_default_solve(
+    project, stage, signum, delay, words, code
+) -> None:
     """On the default inputs (the stages last long enough to be hit) with a solved run folder
     in place: the process stops with one line, and every file is as it was."""
     assert cli(project, "solve", "--out", "outputs/base", "--quiet").returncode == 0
     before = snapshot(project)
     result = interrupt_at(
-        project, stage, signum, "--out", "outputs/base", "--set", "discount_rate=0.05"
+        project,
+        stage,
+        signum,
+        "--out",
+        "outputs/base",
+        "--set",
+        "discount_rate=0.05",
+        delay=delay,
     )
     returncode, out, err, reached, sent = result
     assert sent, f"the run ended before {stage!r}: {reached}"

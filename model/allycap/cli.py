@@ -36,7 +36,7 @@ SetOpt = Annotated[
 
 
 def _fail_inputs(exc) -> None:
-    typer.echo(f"error: invalid input ({len(exc.issues)} problem(s)):", err=True)
+    typer.echo(f"error: invalid input ({exc.total} problem(s)):", err=True)
     for issue in exc.issues:
         typer.echo(f"  {issue.format()}", err=True)
     raise typer.Exit(2)
@@ -51,7 +51,7 @@ def _warn(warnings) -> None:
 def _output_errors(exit_code: int = 2) -> Iterator[None]:
     """An output path allycap may not use, or cannot write: one line, and `exit_code`
     (2 when found before the solve, a usage error; 1 when writing failed after it)."""
-    from allycap.write import OutputTargetError
+    from allycap.targets import OutputTargetError
 
     try:
         yield
@@ -70,14 +70,14 @@ def _output_errors(exit_code: int = 2) -> Iterator[None]:
 
 def _check_out(target: Path, what: str = "--out") -> None:
     """`target` is new or an allycap folder, and its place is writable (before any solve)."""
-    from allycap.write import check_target, probe_writable
+    from allycap.targets import check_target, probe_writable
 
     check_target(target, what)
     probe_writable(target, what)
 
 
 def _default_label(label: str) -> str:
-    from allycap.write import OutputTargetError, check_name
+    from allycap.targets import OutputTargetError, check_name
 
     try:
         return check_name(label)
@@ -91,7 +91,7 @@ def _default_label(label: str) -> str:
 def check_lp_path(path: Path) -> None:
     """--write-lp: a .lp or .mps file in an existing folder, and never a file allycap did not
     write (Pyomo's LP and MPS files start with a `Source Pyomo model` comment)."""
-    from allycap.write import OutputTargetError
+    from allycap.targets import OutputTargetError
 
     fix = "Fix: e.g. --write-lp outputs/model.lp"
     if path.suffix.lower() not in (".lp", ".mps"):
@@ -121,7 +121,7 @@ def check_lp_path(path: Path) -> None:
 def check_junit_path(path: Path) -> None:
     """--junit: an .xml file in an existing folder, never a file allycap did not write."""
     from allycap.checks import JUNIT_SUITE
-    from allycap.write import OutputTargetError
+    from allycap.targets import OutputTargetError
 
     if path.suffix.lower() != ".xml":
         raise OutputTargetError(f"--junit {path}: the file must end in .xml. Fix: --junit out.xml")
@@ -249,7 +249,7 @@ def solve(
 ) -> None:
     """Solve the model and write outputs/<run>/ (CSV tables, summary.json, manifest.json)."""
     from allycap.run import scenario_label
-    from allycap.write import check_name
+    from allycap.targets import check_name
 
     # Every check that needs no solve comes first: a usage error must not cost a solve.
     _check_report_extras(png, excel)
@@ -483,9 +483,12 @@ def report(
 
     --png adds charts/*.png for slides, --excel tables.xlsx with every table."""
     from allycap.report import ReportError, write_report
-    from allycap.write import is_allycap_folder
+    from allycap.targets import is_allycap_folder
 
-    if not is_allycap_folder(run_dir):
+    looks_like_run = any(
+        (run_dir / f).is_file() for f in ("summary.json", "compare.csv", "sweep.csv")
+    )
+    if looks_like_run and not is_allycap_folder(run_dir):
         typer.echo(
             f"error: {run_dir} is not a folder allycap wrote (no manifest.json with tool: "
             "allycap); the report is written only into run, comparison and sweep folders. Fix: "

@@ -176,7 +176,7 @@ HEADER = "# written by allycap generate: synthetic inputs, safe to overwrite\n"
 def write(data: dict, folder: Path) -> Path:
     """Write `data` as folder/base.yaml; returns the path. A base.yaml that `generate` did not
     write is never replaced (OutputTargetError), and the file appears whole or not at all."""
-    from allycap.write import OutputTargetError
+    from allycap.targets import OutputTargetError
 
     folder = Path(folder)
     path = folder / "base.yaml"

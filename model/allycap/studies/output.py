@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 def write_study(out_dir: Path, tables: dict[str, pd.DataFrame], payloads: dict[str, dict]) -> Path:
     """Write `tables` (file name -> frame) and `payloads` (file name -> JSON) into `out_dir`."""
-    from allycap.write import atomic_folder, stamp, write_json
+    from allycap.targets import stamp
+    from allycap.write import atomic_folder, write_json
 
     with atomic_folder(out_dir) as tmp:
         for name, frame in tables.items():
