@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from allycap.runfolder import read_table
+
 ALLIED = ["CAN", "USA", "USD", "AUS", "EU", "GBR", "JPN", "KOR"]
 STAGES = [
     ("extraction", "concentrate", "mining"),
@@ -22,10 +24,10 @@ STAGES = [
 
 
 def summarize(folder: Path) -> None:
-    inv = pd.read_csv(folder / "investments.csv")
-    prod = pd.read_csv(folder / "production.csv")
-    mix = pd.read_csv(folder / "supply_mix.csv")
-    costs = pd.read_csv(folder / "costs.csv")
+    inv = read_table(folder, "investments")
+    prod = read_table(folder, "production")
+    mix = read_table(folder, "supply_mix")
+    costs = read_table(folder, "costs")
     print(f"== {folder.name} ==")
 
     print("\nNew capacity coming online, t/yr, by region and stage (online years):")
