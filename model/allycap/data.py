@@ -10,11 +10,14 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from allycap.inputs.schema import Inputs
+
+if TYPE_CHECKING:
+    from allycap.chains import ChainInfo
 
 CLEAN, OTHER = "clean", "other"
 TAGS = (CLEAN, OTHER)
@@ -161,6 +164,7 @@ class ModelData:
     strict: bool
     retag_cost: float
     notes: list[str] = field(default_factory=list)
+    chains: list[ChainInfo] = field(default_factory=list)  # stages in order, headline commodity
 
     def tags(self, region: str) -> tuple[str, ...]:
         return (OTHER,) if region in self.restricted else TAGS
@@ -369,7 +373,15 @@ def prepare(inp: Inputs, strict: bool | None = None) -> ModelData:
         budgets=budgets,
         strict=inp.options.strict if strict is None else strict,
         retag_cost=inp.options.retag_cost,
+        chains=prepare_chains(inp),
     )
+
+
+def prepare_chains(inp: Inputs) -> list[ChainInfo]:
+    """The chains declared in `chains:`, or the one inferred from the processes."""
+    from allycap.chains import resolve
+
+    return resolve(inp)
 
 
 def _vintages(lead: int, life: int, earliest: int | None, years: list[int], end: int) -> Vintages:

@@ -21,7 +21,6 @@ from pydantic import (
     WithJsonSchema,
 )
 
-STAGES = ("extraction", "separation", "metal", "magnet", "recycling", "other")
 BLOCS_DOC = "free-form bloc name, e.g. allied, partner, restricted, other"
 
 # Ids key every element map and name references. Long enough for descriptive names
@@ -199,7 +198,10 @@ class Commodity(Strict):
 
 class Process(Strict):
     name: str | None = None
-    stage: Literal[STAGES] = Field(description="one of " + ", ".join(STAGES))  # type: ignore[valid-type]
+    stage: Id = Field(
+        description="id of the stage of the chain this process belongs to: a stage declared "
+        "in `chains:` (any id when no chain is declared)"
+    )
     output: Id = Field(description="main output commodity; capacity is in t/yr of it")
     inputs: dict[Id, Number(0.0, None, "t of input per t of output")] = Field(  # type: ignore[valid-type]
         default_factory=dict, description="t of each input commodity per t of main output"
@@ -245,6 +247,26 @@ class Facility(Strict):
         None, description="cumulative output limit over the horizon, t (a mine's reserve)"
     )
     expansion: Expansion | None = Field(None, description="new capacity this facility may add")
+    source: SourceRef = None
+
+
+class ChainStage(Strict):
+    name: str | None = Field(None, description="display name in reports; the id if omitted")
+    makes: Id = Field(
+        description="commodity this stage makes (its main output); stages that make the same "
+        "commodity share a column of the report's chain diagram"
+    )
+
+
+class Chain(Strict):
+    name: str | None = Field(None, description="display name in reports; the id if omitted")
+    headline: Id = Field(
+        description="commodity the chain delivers: what its clean share and unmet demand are "
+        "reported for"
+    )
+    stages: dict[Id, ChainStage] = Field(
+        min_length=1, description="stage id -> stage, in chain order (upstream first)"
+    )
     source: SourceRef = None
 
 
@@ -346,8 +368,8 @@ class Budget(Strict):
         None, min_length=1, description="eligible facilities; all if omitted"
     )
     regions: Selector | None = Field(None, description="eligible facility regions")
-    stages: list[Literal[STAGES]] | None = Field(  # type: ignore[valid-type]
-        None, min_length=1, description="eligible stages; all if omitted"
+    stages: list[Id] | None = Field(
+        None, min_length=1, description="eligible stage ids; all if omitted"
     )
     share: Share = Field(1.0, description="share of eligible capex counted")  # type: ignore[valid-type]
     per_year: YearMap(0.0, None, "M$ per year") | None = Field(None, description="M$ per year")  # type: ignore[valid-type]
@@ -410,6 +432,11 @@ class Inputs(Strict):
     sources: dict[Id, Source] = Field(default_factory=dict)
     regions: dict[Id, Region] = Field(min_length=1)
     commodities: dict[Id, Commodity] = Field(min_length=1)
+    chains: dict[Id, Chain] = Field(
+        default_factory=dict,
+        description="the supply chains: stages in order and headline commodity; when omitted, "
+        "one chain is inferred from the processes",
+    )
     processes: dict[Id, Process] = Field(min_length=1)
     facilities: dict[Id, Facility] = Field(default_factory=dict)
     demand: dict[Id, dict[Id, YearMap(0.0, None, "t/yr")]] = Field(  # type: ignore[valid-type]
@@ -433,6 +460,7 @@ ELEMENT_MAPS: dict[tuple[str, ...], str] = {
     ("sources",): "source",
     ("regions",): "region",
     ("commodities",): "commodity",
+    ("chains",): "chain",
     ("processes",): "process",
     ("facilities",): "facility",
     ("independence",): "independence rule",

@@ -110,6 +110,7 @@ def _translate(err: dict, raw: RawInputs) -> InputIssue:
 _ID_MAPS = (
     "regions",
     "commodities",
+    "chains",
     "processes",
     "facilities",
     "independence",
@@ -301,6 +302,8 @@ def _cross_checks(inp: Inputs, raw: RawInputs, problems: Problems) -> Iterator[I
                 "raise the output per unit instead: scale the inputs, or name another commodity.",
             )
 
+    yield from _chain_checks(inp, issue, ref, problems)
+
     for fid, f in inp.facilities.items():
         base = ("facilities", fid)
         yield from ref((*base, "region"), f.region, regions, "region")
@@ -450,6 +453,9 @@ def _cross_checks(inp: Inputs, raw: RawInputs, problems: Problems) -> Iterator[I
         for i, fid in enumerate(b.facilities or []):
             yield from ref((*base, "facilities", i), fid, inp.facilities, "facility")
         yield from selector((*base, "regions"), b.regions)
+        if inp.chains:  # without declared chains, stage ids are free
+            for i, sid in enumerate(b.stages or []):
+                yield from _stage_ref((*base, "stages", i), sid, inp, issue, problems)
         if b.per_year is None and b.total is None:
             yield issue(base, "a budget needs `per_year`, `total`, or both.")
         if b.per_year is not None:
@@ -478,11 +484,72 @@ def _cross_checks(inp: Inputs, raw: RawInputs, problems: Problems) -> Iterator[I
         seen_stock[(k.region, k.commodity)] = kid
 
 
+def _declared_stages(inp: Inputs) -> dict[str, str]:
+    """Stage id -> the chain that declares it (the first, if declared twice)."""
+    out: dict[str, str] = {}
+    for chid, ch in inp.chains.items():
+        for sid in ch.stages:
+            out.setdefault(sid, chid)
+    return out
+
+
+def _stage_ref(path: tuple, sid: str, inp: Inputs, issue, problems: Problems):
+    stages = _declared_stages(inp)
+    if sid in stages:
+        return
+    close = None if problems.full else difflib.get_close_matches(sid, list(stages), n=1)
+    hint = (
+        f"did you mean {close[0]!r}?"
+        if close
+        else f"declare it under a chain's `stages:`; declared: {', '.join(stages)}."
+    )
+    yield issue(path, f"unknown stage {sid!r}.", hint)
+
+
+def _chain_checks(inp: Inputs, issue, ref, problems: Problems) -> Iterator[InputIssue]:
+    """`chains:` refers to commodities, declares each stage once, and names each process's
+    stage; a stage's `makes` is the output of one of its processes; the headline is made by one
+    of the chain's stages."""
+    commodities = inp.commodities
+    owner: dict[str, str] = {}
+    for chid, ch in inp.chains.items():
+        base = ("chains", chid)
+        yield from ref((*base, "headline"), ch.headline, commodities, "commodity")
+        for sid, st in ch.stages.items():
+            if sid in owner:
+                yield issue(
+                    (*base, "stages", sid),
+                    f"stage {sid!r} is already a stage of chain {owner[sid]!r}.",
+                    "a stage belongs to one chain: rename one of them.",
+                )
+            owner.setdefault(sid, chid)
+            yield from ref((*base, "stages", sid, "makes"), st.makes, commodities, "commodity")
+            made = sorted({p.output for p in inp.processes.values() if p.stage == sid})
+            if made and st.makes in commodities and st.makes not in made:
+                yield issue(
+                    (*base, "stages", sid, "makes"),
+                    f"no process of stage {sid!r} makes {st.makes!r}; its processes make "
+                    f"{', '.join(made)}.",
+                    "set `makes:` to the stage's main output.",
+                )
+        makes = [st.makes for st in ch.stages.values()]
+        if ch.headline in commodities and ch.headline not in makes:
+            yield issue(
+                (*base, "headline"),
+                f"headline {ch.headline!r} is made by no stage of chain {chid!r}.",
+                f"name what one of its stages makes: {', '.join(dict.fromkeys(makes))}.",
+            )
+    if inp.chains:
+        for pid, p in inp.processes.items():
+            yield from _stage_ref(("processes", pid, "stage"), p.stage, inp, issue, problems)
+
+
 def _source_refs(inp: Inputs, raw: RawInputs) -> Iterator[tuple[tuple, str]]:
     """Every source id named by an element's `source:` or by a `{value:, source:}` wrapper."""
     for group in (
         "regions",
         "commodities",
+        "chains",
         "processes",
         "facilities",
         "independence",
