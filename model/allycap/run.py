@@ -158,6 +158,7 @@ def _numerics(report, data, raw) -> tuple[dict, list[str]]:
 
 
 def summary_payload(r: Run) -> dict:
+    from allycap.chains import payload
     from allycap.data import describe
 
     res = r.results
@@ -168,6 +169,7 @@ def summary_payload(r: Run) -> dict:
         "objective_musd_pv": res.objective,
         "strict": r.data.strict,
         "kpis": res.summary,
+        "chains": payload(r.data.chains),
         "sizes": describe(r.data),
         "timings_s": {k: round(v, 4) for k, v in r.timings.items()},
         "warnings": [w.format() for w in r.warnings],
