@@ -1,7 +1,9 @@
 """Synthetic inputs of any size with the structure of the real dataset, for benchmarks and tests.
 
-The chain is the magnet chain (mining -> separation -> metal -> magnet, scrap recycled to
-oxide, a heavy-rare-earth co-product); every region has facilities at every stage, existing and
+The chain has the shape of the default dataset's (mining -> separation -> metal -> component
+fabrication, fabrication scrap recycled to oxide, a co-product of mining), declared under
+`chains:` with its stages in order and its headline commodity (the component); every region has
+facilities at every stage, existing and
 candidate; trade runs between all regions for every commodity; and each rule family appears:
 clean-share and origin-share rules, an export control, a sharing agreement, budgets, stockpiles
 and tariffs. Numbers are deterministic functions of the indices (no randomness), so a size
@@ -15,13 +17,22 @@ from pathlib import Path
 
 import yaml
 
-STAGES = [
-    ("mining", "extraction", "concentrate", {}, {"hre": 0.02}),
-    ("separation", "separation", "oxide", {"concentrate": 1.05}, {}),
-    ("metal", "metal", "metal", {"oxide": 1.2}, {}),
-    ("magnet", "magnet", "magnet", {"metal": 0.4}, {"scrap": 0.333}),
-    ("recycling", "recycling", "oxide", {"scrap": 2.8}, {}),
+PRODUCT = "component"  # the headline commodity: what regions demand
+PROCESSES = [  # process = stage id, output, inputs, co-products
+    ("mining", "concentrate", {}, {"hre": 0.02}),
+    ("separation", "oxide", {"concentrate": 1.05}, {}),
+    ("metal", "metal", {"oxide": 1.2}, {}),
+    ("fabrication", PRODUCT, {"metal": 0.4}, {"scrap": 0.333}),
+    ("recycling", "oxide", {"scrap": 2.8}, {}),
 ]
+# The chain in order (recycling makes oxide, so it sits beside separation in the report).
+CHAIN = {
+    "mining": {"name": "Mining", "makes": "concentrate"},
+    "separation": {"name": "Separation", "makes": "oxide"},
+    "recycling": {"name": "Recycling", "makes": "oxide"},
+    "metal": {"name": "Metal making", "makes": "metal"},
+    "fabrication": {"name": "Component fabrication", "makes": PRODUCT},
+}
 
 
 def generate(regions: int = 6, years: int = 16, facilities: int = 2, start: int = 2025) -> dict:
@@ -53,14 +64,15 @@ def generate(regions: int = 6, years: int = 16, facilities: int = 2, start: int 
                 ("concentrate", 0.02),
                 ("oxide", 0.055),
                 ("metal", 0.065),
-                ("magnet", 0.05),
+                (PRODUCT, 0.05),
                 ("scrap", 0.005),
                 ("hre", 0.3),
             ]
         },
+        "chains": {"synthetic": {"name": "Synthetic chain", "headline": PRODUCT, "stages": CHAIN}},
         "processes": {
-            name: {"stage": stage, "output": out, "inputs": ins, "coproducts": cos}
-            for name, stage, out, ins, cos in STAGES
+            name: {"stage": name, "output": out, "inputs": ins, "coproducts": cos}
+            for name, out, ins, cos in PROCESSES
         },
         "facilities": {},
         "demand": {},
@@ -69,7 +81,7 @@ def generate(regions: int = 6, years: int = 16, facilities: int = 2, start: int 
                 "concentrate": 0.0003,
                 "oxide": 0.0005,
                 "metal": 0.0005,
-                "magnet": 0.0005,
+                PRODUCT: 0.0005,
                 "scrap": 0.0003,
                 "hre": 0.0005,
             },
@@ -77,7 +89,7 @@ def generate(regions: int = 6, years: int = 16, facilities: int = 2, start: int 
                 "tariff_on_restricted": {
                     "origins": [names[0]],
                     "destinations": ["allied"],
-                    "commodities": ["magnet"],
+                    "commodities": [PRODUCT],
                     "ad_valorem": {start: 0.0, start + 1: 0.25},
                 }
             },
@@ -88,12 +100,12 @@ def generate(regions: int = 6, years: int = 16, facilities: int = 2, start: int 
         "mining": 9000,
         "separation": 1800,
         "metal": 1500,
-        "magnet": 3500,
+        "fabrication": 3500,
         "recycling": 200,
     }
     for r, region in enumerate(names):
         scale = 6.0 if r == 0 else 1.0
-        for position, (name, _, _, _, _) in enumerate(STAGES):
+        for position, (name, _, _, _) in enumerate(PROCESSES):
             for k in range(facilities):
                 fid = f"{region}_{name}_{k}"
                 cheap = 0.7 if r == 0 else 1.0 + 0.05 * ((r + k) % 5)
@@ -120,14 +132,14 @@ def generate(regions: int = 6, years: int = 16, facilities: int = 2, start: int 
                         facility["resource"] = base_size[name] * 3 * years
                 data["facilities"][fid] = facility
         growth = {start: 3000.0 * scale, end: 4500.0 * scale}
-        data["demand"][region] = {"magnet": growth}
+        data["demand"][region] = {PRODUCT: growth}
     allied = [n for n in names if blocs[n] == "allied"]
     partner = next(n for n in names if blocs[n] == "partner")
     data["independence"] = {
         "allied_clean": {
             "kind": "min_clean_share",
             "regions": ["allied"],
-            "commodity": "magnet",
+            "commodity": PRODUCT,
             "share": {start: 0.0, end: 0.3},
         },
         "origin_cap": {
@@ -164,7 +176,7 @@ def generate(regions: int = 6, years: int = 16, facilities: int = 2, start: int 
         f"fund_{a}": {"payer": a, "per_year": 200.0, "total": 2000.0} for a in allied[:3]
     }
     data["stockpiles"] = {
-        f"stock_{a}": {"region": a, "commodity": "magnet", "cover": 0.1, "holding_cost": 0.002}
+        f"stock_{a}": {"region": a, "commodity": PRODUCT, "cover": 0.1, "holding_cost": 0.002}
         for a in allied[:2]
     }
     return data

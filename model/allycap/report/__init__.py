@@ -134,6 +134,7 @@ def run_report(
 ) -> list[Path]:
     """report.html (and charts/*.png, tables.xlsx) of a run folder; returns the files written."""
     from allycap import __version__
+    from allycap.chains import of_run
     from allycap.report.charts import Table, model_years, run_charts
     from allycap.report.html import run_page
     from allycap.runfolder import has_table, read_table
@@ -149,7 +150,8 @@ def run_report(
         raise ReportError(
             f"--sankey-year {sankey_year} is not a model year of this run (model years: {span})."
         )
-    charts, year = run_charts(tables, summary, sankey_year)
+    chains = of_run(summary, tables)
+    charts, year = run_charts(tables, summary, sankey_year, chains)
     investments = None
     inv = tables.get("investments")
     if inv is not None and "facility" in inv.columns:
@@ -165,6 +167,7 @@ def run_report(
         __version__,
         notes,
         years[0] if years else None,
+        chains,
     )
     written = [replace_file(folder / "report.html", page)]
     if png:

@@ -13,24 +13,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-# Order of the chain; `rank` is the Sankey column (recycling feeds metal making beside separation).
-STAGE_ORDER = ("extraction", "separation", "recycling", "metal", "magnet", "other")
-SANKEY_RANK = {
-    "extraction": 0,
-    "separation": 1,
-    "recycling": 1,
-    "other": 2,
-    "metal": 2,
-    "magnet": 3,
-}
-STAGE_NAMES = {
-    "extraction": "Mining",
-    "separation": "Separation",
-    "recycling": "Recycling",
-    "metal": "Metal and alloy",
-    "magnet": "Magnet making",
-    "other": "Other processes",
-}
+from allycap.chains import ChainInfo, StageBook, from_tables
+
+# Stage order, display names and chain-diagram columns come from the run's chains (summary.json
+# `chains`, declared in the inputs); `StageBook` answers for every stage.
 CATEGORIES = ("capital", "fixed_om", "variable", "transport", "tariff", "unmet", "holding", "retag")
 CATEGORY_COLORS = {
     "capital": "#1f77b4",
@@ -100,8 +86,10 @@ def _f(v) -> float | None:
     return None if math.isnan(v) else v
 
 
-def stage_key(stage: str) -> int:
-    return STAGE_ORDER.index(stage) if stage in STAGE_ORDER else len(STAGE_ORDER)
+def _book(chains: list[ChainInfo] | StageBook | None, tables: dict) -> StageBook:
+    if isinstance(chains, StageBook):
+        return chains
+    return StageBook(chains if chains else from_tables(tables))
 
 
 def region_colors(tables: dict[str, pd.DataFrame]) -> dict[str, str]:
@@ -136,11 +124,16 @@ def _top(totals: dict[str, float], top: int) -> tuple[list[str], list[str]]:
     return ordered[:top], ordered[top:]
 
 
-def capacity_charts(capacity: pd.DataFrame, colors: dict[str, str]) -> list[Chart]:
+def capacity_charts(
+    capacity: pd.DataFrame,
+    colors: dict[str, str],
+    chains: list[ChainInfo] | StageBook | None = None,
+) -> list[Chart]:
     """One stacked-bar panel per stage and output: capacity by region over the years, with the
-    total production drawn as a line."""
+    total production drawn as a line. Stages in chain order, under their display names."""
     if capacity is None or capacity.empty:
         return []
+    book = _book(chains, {"capacity": capacity})
     years = sorted(int(y) for y in capacity["year"].unique())
     cap = capacity.groupby(["stage", "commodity", "region", "year"])["capacity_t"].sum()
     prod = capacity.groupby(["stage", "commodity", "year"])["production_t"].sum()
@@ -151,7 +144,7 @@ def capacity_charts(capacity: pd.DataFrame, colors: dict[str, str]) -> list[Char
     for (s, c, y), v in prod.items():
         prod_d[s, c][int(y)] = float(v)
     charts = []
-    for s, c in sorted(cap_d, key=lambda k: (stage_key(k[0]), k[0], k[1])):
+    for s, c in sorted(cap_d, key=lambda k: (book.key(k[0]), k[0], k[1])):
         by_region = cap_d[s, c]
         totals = {r: sum(v.values()) for r, v in by_region.items()}
         shown, rest = _top(totals, TOP_REGIONS)
@@ -163,7 +156,7 @@ def capacity_charts(capacity: pd.DataFrame, colors: dict[str, str]) -> list[Char
             series.append(Series(OTHER, other, OTHER_COLOR))
         produced = [prod_d[s, c].get(y, 0.0) for y in years]
         series.append(Series("total production", produced, LINE_COLOR, "line"))
-        stage = STAGE_NAMES.get(s, s)
+        stage = book.name(s)
         what = f"{stage} capacity ({c})"
         peak = max(
             (sum(x.values[i] for x in series if x.style == "bar") for i in range(len(years))),
@@ -198,13 +191,23 @@ def capacity_charts(capacity: pd.DataFrame, colors: dict[str, str]) -> list[Char
     return charts
 
 
-def clean_share_charts(supply_mix: pd.DataFrame) -> list[Chart]:
-    """A heat map per demanded commodity: clean share of demand by region (rows) and year."""
+def clean_share_charts(
+    supply_mix: pd.DataFrame, chains: list[ChainInfo] | StageBook | None = None
+) -> list[Chart]:
+    """A heat map per demanded commodity: clean share of demand by region (rows) and year; the
+    chains' headline commodities first, under their display names."""
     if supply_mix is None or supply_mix.empty:
         return []
+    book = _book(chains, {"supply_mix": supply_mix})
+    label = {ch.headline: ch.headline_name for ch in book.chains if ch.headline}
+    first = book.headlines
     charts = []
     years = sorted(int(y) for y in supply_mix["year"].unique())
-    for c, part in supply_mix.groupby("commodity", sort=True):
+    groups = dict(tuple(supply_mix.groupby("commodity", sort=True)))
+    ordered = [c for c in first if c in groups] + [c for c in groups if c not in first]
+    for c in ordered:
+        part = groups[c]
+        shown = f"{label[c]} ({c})" if c in label and label[c] != c else c
         demand = part.groupby("region")["demand_t"].sum()
         regions = sorted((r for r in demand.index if demand[r] > 0), key=lambda r: (-demand[r], r))
         share = {(r, int(y)): _f(v) for r, y, v in part[["region", "year", "clean_share"]].values}
@@ -226,9 +229,9 @@ def clean_share_charts(supply_mix: pd.DataFrame) -> list[Chart]:
                 id=f"clean-share-{c}",
                 group="clean-share",
                 kind="heatmap",
-                title=f"Clean share of {c} demand by region and year",
+                title=f"Clean share of {shown} demand by region and year",
                 desc=(
-                    f"Heat map: the share of each region's {c} demand met with clean "
+                    f"Heat map: the share of each region's {shown} demand met with clean "
                     f"(restricted-free) material, {years[0]} to {years[-1]}; darker is cleaner, "
                     "grey where there is no demand. All regions together in "
                     f"{years[-1]}: " + ("no demand" if last is None else f"{last:.0%}") + "."
@@ -238,7 +241,7 @@ def clean_share_charts(supply_mix: pd.DataFrame) -> list[Chart]:
                 unit="share",
                 x_label="year",
                 caption=(
-                    f"Clean share of {c} demand (delivered clean / demand), regions by total "
+                    f"Clean share of {shown} demand (delivered clean / demand), regions by total "
                     "demand; the first row is all regions together. Empty where demand is 0."
                 ),
                 table=Table(["region", *map(str, years)], [[x.name, *x.values] for x in series]),
@@ -340,15 +343,22 @@ def model_years(tables: dict[str, pd.DataFrame]) -> list[int]:
 
 
 def sankey_chart(
-    tables: dict[str, pd.DataFrame], year: int, colors: dict[str, str], top: int = TOP_REGIONS
+    tables: dict[str, pd.DataFrame],
+    year: int,
+    colors: dict[str, str],
+    top: int = TOP_REGIONS,
+    chains: list[ChainInfo] | StageBook | None = None,
 ) -> Chart | None:
     """Material along the chain in one year: stage x region nodes, bands for what moves.
 
     Each commodity goes from the stage and region that made it to the stage (or the market)
-    that used it. Within an importing region, supply (what it made and kept, plus imports) is
-    attributed to its users in proportion; stock changes are not drawn. Links that run back up
-    the chain (scrap from magnet making to recycling) are left out and named in the caption.
+    that used it; columns are the chains' diagram columns (stages that make the same commodity
+    share one), markets last. Within an importing region, supply (what it made and kept, plus
+    imports) is attributed to its users in proportion; stock changes are not drawn. Links that
+    run back up the chain (scrap from a late stage to recycling) are left out and named in the
+    caption.
     """
+    book = _book(chains, tables)
     production = tables.get("production")
     if production is None or production.empty:
         return None
@@ -379,8 +389,10 @@ def sankey_chart(
             exports[c, a] += float(q)
             imports[c, b].append((a, float(q)))
 
+    market = max((book.column(s) for s in set(prod["stage"])), default=0) + 1
+
     def rank(stage: str) -> int:
-        return 4 if stage == "market" else SANKEY_RANK.get(stage, 2)
+        return market if stage == "market" else book.column(stage)
 
     raw: dict = defaultdict(float)  # ((stage, region), (user, region), commodity) -> t
     dropped: dict = defaultdict(float)
@@ -453,24 +465,24 @@ def sankey_chart(
         node_size[n] = max(n_in[n], n_out[n])
     headings = []
     for k in ranks:
-        stages = sorted({s for s, _ in nodes_used if rank(s) == k}, key=stage_key)
+        stages = sorted({s for s, _ in nodes_used if rank(s) == k}, key=book.key)
         headings.append(
             "Markets (delivered)"
             if stages == ["market"]
-            else " / ".join(STAGE_NAMES.get(s, s) for s in stages)
+            else " / ".join(book.name(s) for s in stages)
         )
     multi = {k for k in ranks if len({s for s, _ in nodes_used if rank(s) == k}) > 1}
 
     def order(n):
         s, r = n
-        return (column_of[rank(s)], stage_key(s), r == OTHER, -node_size[n], r)
+        return (column_of[rank(s)], book.key(s), r == OTHER, -node_size[n], r)
 
     ordered = sorted(nodes_used, key=order)
     index = {n: i for i, n in enumerate(ordered)}
 
     def label(n):
         s, r = n
-        return f"{r} ({STAGE_NAMES.get(s, s).lower()})" if rank(s) in multi else r
+        return f"{r} ({book.name(s).lower()})" if rank(s) in multi else r
 
     nodes = [(column_of[rank(n[0])], label(n), _color(colors, n[1])) for n in ordered]
     link_rows = []
@@ -478,7 +490,7 @@ def sankey_chart(
         what = ", ".join(f"{c} {q:,.0f} t" for c, q in sorted(cs.items(), key=lambda x: -x[1]))
         link_rows.append((index[src], index[dst], sum(cs.values()), what))
     skipped = ", ".join(
-        f"{c} from {STAGE_NAMES.get(s, s).lower()} to {STAGE_NAMES.get(u, u).lower()} ({q:,.0f} t)"
+        f"{c} from {book.name(s).lower()} to {book.name(u).lower()} ({q:,.0f} t)"
         for (c, s, u), q in sorted(dropped.items())
     )
     names = [n[1] for n in nodes]
@@ -567,15 +579,24 @@ def sankey_layout(
     return SankeyGeometry(boxes, bands, column_x)
 
 
-def run_charts(tables: dict[str, pd.DataFrame], summary: dict, sankey_year: int | None):
-    """All charts of a run, in page order: capacity, Sankey, clean share, costs."""
+def run_charts(
+    tables: dict[str, pd.DataFrame],
+    summary: dict,
+    sankey_year: int | None,
+    chains: list[ChainInfo] | None = None,
+):
+    """All charts of a run, in page order: capacity, Sankey, clean share, costs. `chains` are
+    the run's chains (`allycap.chains.of_run`); inferred from the tables when not given."""
+    book = _book(chains, tables)
     colors = region_colors(tables)
     years = model_years(tables)
     year = sankey_year if sankey_year is not None else (years[-1] if years else None)
     charts = {
-        "capacity": capacity_charts(tables.get("capacity"), colors),
-        "sankey": [c for c in [sankey_chart(tables, year, colors)] if c] if year else [],
-        "clean-share": clean_share_charts(tables.get("supply_mix")),
+        "capacity": capacity_charts(tables.get("capacity"), colors, book),
+        "sankey": (
+            [c for c in [sankey_chart(tables, year, colors, chains=book)] if c] if year else []
+        ),
+        "clean-share": clean_share_charts(tables.get("supply_mix"), book),
         "costs": [
             c
             for c in [

@@ -124,7 +124,33 @@ def _kv(label: str, key: str, value, unit: str) -> str:
     return f"<tr><th>{t(label)}</th>{v}<td>{t(unit)}</td></tr>"
 
 
-def kpi_tables(summary: dict) -> str:
+def chain_card(chains: list) -> str:
+    """Each chain of the run: its stages in order (display names) and its headline commodity."""
+    items = []
+    for ch in chains:
+        stages = " → ".join(t(s.name) for s in ch.stages) or "no stages"
+        head = (
+            f"{t(ch.headline_name)} (<code>{t(ch.headline)}</code>, {t(ch.unit)})"
+            if ch.headline
+            else "none"
+        )
+        how = "" if ch.declared else " (inferred from the processes: no <code>chains:</code>)"
+        items.append(
+            f'<li data-chain="{t(ch.id)}"><strong>{t(ch.name)}</strong>{how}: {stages}. '
+            f"Headline: {head}.</li>"
+        )
+    if not items:
+        return ""
+    return (
+        '<div class="card" data-table="chains"><h3>Chains</h3>'
+        f'<ul class="issues">{"".join(items)}</ul></div>'
+    )
+
+
+def kpi_tables(summary: dict, chains: list | None = None) -> str:
+    from allycap.chains import StageBook
+
+    book = StageBook(chains or [])
     k = summary.get("kpis") or {}
     rows = [
         _kv("Status", "status", summary.get("status"), ""),
@@ -148,10 +174,10 @@ def kpi_tables(summary: dict) -> str:
     ]
     new = k.get("new_capacity_t_by_region_stage") or {}
     if new:
-        from allycap.report.charts import stage_key
-
-        stages = sorted({s for v in new.values() for s in v}, key=stage_key)
-        head = "".join(f'<th class="num">{t(s)}</th>' for s in stages)
+        stages = sorted({s for v in new.values() for s in v}, key=lambda s: (book.key(s), s))
+        head = "".join(
+            f'<th class="num" data-stage="{t(s)}">{t(book.name(s))}</th>' for s in stages
+        )
         body = []
         for r in sorted(new, key=lambda r: (-sum(new[r].values()), r)):
             cells = []
@@ -172,6 +198,7 @@ def kpi_tables(summary: dict) -> str:
         )
     else:
         out.append('<div class="card"><h3>New capacity</h3><p>None built.</p></div>')
+    out.append(chain_card(book.chains))
     out.append("</div>")
     return "".join(out)
 
@@ -252,6 +279,7 @@ def run_page(
     version: str,
     notes: list[str],
     start_year: int | None = None,
+    chains: list | None = None,
 ) -> str:
     label = summary.get("scenario", "run")
     status = summary.get("status", "unknown")
@@ -262,7 +290,7 @@ def run_page(
         if isinstance(objective, int | float)
         else (summary.get("message") or "no solution")
     )
-    sections = [("kpis", "Key figures", kpi_tables(summary))]
+    sections = [("kpis", "Key figures", kpi_tables(summary, chains))]
     if summary.get("infeasibility"):
         diag = summary["infeasibility"]
         items = "".join(f"<li>{t(x)}</li>" for x in diag.get("explanation") or [])
