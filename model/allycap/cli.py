@@ -352,6 +352,8 @@ def solve(
         )
     r.timings["write"] = time.perf_counter() - t
     if not quiet:
+        from allycap.console import format_summary
+
         typer.echo(format_summary(r))
     typer.echo(
         f"{res.status}: total cost {res.objective:,.1f} M$ (PV {r.data.years[0]}); "
@@ -360,47 +362,6 @@ def solve(
     if res.status != "optimal":
         typer.echo(res.message, err=True)
         raise typer.Exit(1)
-
-
-def format_summary(r) -> str:
-    """The short table printed after a solve."""
-    import pandas as pd
-
-    res, d = r.results, r.data
-    lines = [f"scenario {r.label}: {res.status}", ""]
-    costs = res.tables["costs"]
-    if len(costs):
-        by_cat = costs.groupby("category")["present_value_musd"].sum()
-        lines.append("Cost, M$ present value:")
-        lines += [f"  {cat:<10} {val:>14,.1f}" for cat, val in by_cat.items() if abs(val) > 1e-6]
-        lines.append(f"  {'total':<10} {res.objective:>14,.1f}")
-        lines.append("")
-    inv = res.tables["investments"]
-    if len(inv):
-        table = inv.pivot_table(
-            index="region", columns="stage", values="new_capacity_t", aggfunc="sum", fill_value=0.0
-        )
-        lines.append("New capacity, t/yr (by region and stage):")
-        lines.append(table.round(0).to_string())
-        lines.append("")
-    else:
-        lines += ["New capacity: none built.", ""]
-    mix = res.tables["supply_mix"]
-    if len(mix):
-        years = sorted(set(d.years))
-        shown = sorted({years[0], years[len(years) // 2], years[-1]})
-        sub = mix[mix["year"].isin(shown)]
-        table = sub.pivot_table(
-            index=["commodity", "region"], columns="year", values="clean_share", aggfunc="first"
-        )
-        lines.append("Clean (restricted-free) share of deliveries:")
-        lines.append(table.map(lambda v: "" if pd.isna(v) else f"{v:.0%}").to_string())
-        lines.append("")
-        unmet = mix["unmet_t"].sum()
-        total = mix["demand_t"].sum()
-        share = unmet / total if total else 0.0
-        lines.append(f"Unmet demand: {unmet:,.0f} t over all years ({share:.2%} of demand).")
-    return "\n".join(lines)
 
 
 @app.command()

@@ -108,11 +108,10 @@ def prepare_case(
     return prepare(inputs, strict=strict)
 
 
-def magnet_commodity(data: ModelData) -> str | None:
-    """The main output of the `magnet` stage (what magnet supply means), or None."""
-    fac = data.facilities
-    made = sorted(set(fac.loc[fac["stage"] == "magnet", "output"])) if len(fac) else []
-    return made[0] if made else None
+def headline_commodity(data: ModelData) -> str | None:
+    """The headline commodity of the first chain (`chains:` in the inputs, or the one inferred
+    from the processes): what one-number summaries report the clean share of; None if none."""
+    return next((c.headline for c in data.chains if c.headline), None)
 
 
 def _value(var) -> float:
@@ -124,17 +123,18 @@ def operations(m, data: ModelData) -> dict[str, float]:
     """Shortfall and clean share of a solved model (or scenario block).
 
     unmet_t and demand_t are t/yr summed over model years and all demands (as in summary.json);
-    clean_share is clean deliveries of the magnet commodity to regions outside the restricted
-    origins over their demand, all model years together.
+    clean_share is clean deliveries of the headline commodity of the first chain
+    (`headline_commodity`) to regions outside the restricted origins over their demand, all model
+    years together.
     """
     from allycap.data import CLEAN
 
     demand = sum(data.demand.values())
     unmet = 0.0 if data.strict else sum(_value(v) for v in m.unmet.values())
-    magnet = magnet_commodity(data)
+    headline = headline_commodity(data)
     clean = total = 0.0
     for (r, c, y), dem in data.demand.items():
-        if c != magnet or r in data.restricted:
+        if c != headline or r in data.restricted:
             continue
         total += dem
         if (r, c, y, CLEAN) in m.deliver:

@@ -11,11 +11,14 @@ KPIs, read from the run's tables (one row each: `kpi`, `detail`, `unit`, one col
 - cost, by category (M$ PV): costs.csv present_value_musd.
 - capex_by_payer, by region (M$, overnight): investments.csv capex_musd split by `payers`.
 - new_capacity, region/stage (t/yr): investments.csv new_capacity_t, all decision years.
-- clean_share, "region year" (share): supply_mix.csv for the magnet commodity (the output of
-  capacity.csv's `magnet` stage), regions outside the restricted origins; `all` = together.
+- clean_share, "region year" (share): supply_mix.csv for the headline commodity of the run's
+  chain (summary.json `chains`, declared in the inputs), regions outside the restricted origins;
+  `all` = together. With several chains, one set per headline: "commodity region year".
 - restricted_imports, by commodity (t/yr summed over model years): flows.csv from a restricted
   origin to any other region.
-- unmet_demand (t/yr summed over model years) and unmet_share: supply_mix.csv.
+- unmet_demand (t/yr summed over model years) and unmet_share: supply_mix.csv, demand for the
+  headline commodity (all demand when the run names none); with several chains, one row per
+  headline, its detail the commodity.
 - stock_level, "stockpile year" (t): stocks.csv level_t, all tags.
 """
 
@@ -66,6 +69,7 @@ class RunView:
     objective: float | None
     tables: dict[str, Any] = field(default_factory=dict)
     restricted: list[str] | None = None
+    chains: list = field(default_factory=list)  # allycap.chains.ChainInfo of the run
 
 
 @dataclass
@@ -81,6 +85,7 @@ def load_folder(folder: str | Path) -> list[RunView]:
 
     Tables are read by `allycap.runfolder` (ids stay strings: a region `NA` is not missing); a
     table the run did not write (no solution) is an empty frame."""
+    from allycap.chains import from_payload, from_tables
     from allycap.runfolder import read_summary, read_table, require_folder
 
     folder = require_folder(folder, StudyError)
@@ -88,6 +93,7 @@ def load_folder(folder: str | Path) -> list[RunView]:
     tables = {name: read_table(folder, name, required=False) for name in TABLES}
     restricted = summary.get("kpis", {}).get("restricted_origins")
     status = summary.get("status", "")
+    chains = from_payload(summary.get("chains"))
     if "robust" not in summary:
         return [
             RunView(
@@ -97,6 +103,7 @@ def load_folder(folder: str | Path) -> list[RunView]:
                 summary.get("objective_musd_pv"),
                 tables,
                 restricted,
+                chains or from_tables(tables),
             )
         ]
     views = []
@@ -114,6 +121,7 @@ def load_folder(folder: str | Path) -> list[RunView]:
                 entry.get("cost_musd_pv"),
                 part,
                 restricted,
+                chains or from_tables(part),
             )
         )
     return views
@@ -149,6 +157,7 @@ def solve_view(
         res.objective,
         tables,
         sorted(r.data.restricted),
+        list(r.data.chains),
     )
 
 
@@ -175,16 +184,12 @@ def _model_years(views: list[RunView]) -> list[int]:
     return sorted(years)
 
 
-def _magnet(view: RunView) -> str | None:
-    cap = view.tables.get("capacity")
-    if cap is not None and len(cap) and "stage" in cap:
-        made = sorted(set(cap.loc[cap["stage"] == "magnet", "commodity"]))
-        if made:
-            return made[0]
-    mix = view.tables.get("supply_mix")
-    if mix is not None and len(mix) and "magnet" in set(mix["commodity"]):
-        return "magnet"
-    return None
+def _headlines(view: RunView) -> list[str]:
+    """The headline commodity of each chain of the run, in chain order."""
+    from allycap.chains import from_tables
+
+    chains = view.chains or from_tables(view.tables)
+    return list(dict.fromkeys(c.headline for c in chains if c.headline))
 
 
 def view_kpis(view: RunView, years: list[int], restricted: list[str]) -> dict[tuple, Any]:
@@ -210,24 +215,31 @@ def view_kpis(view: RunView, years: list[int], restricted: list[str]) -> dict[tu
         for (r, s), q in by.items():
             out["new_capacity", f"{r}/{s}"] = float(q)
     mix = t.get("supply_mix")
-    magnet = _magnet(view)
+    headlines = _headlines(view)
     if mix is not None and len(mix):
-        if magnet is not None:
-            part = mix[(mix["commodity"] == magnet) & mix["year"].isin(years)]
+        several = len(headlines) > 1
+        for h in headlines:
+            pre = f"{h} " if several else ""
+            part = mix[(mix["commodity"] == h) & mix["year"].isin(years)]
             part = part[~part["region"].isin(restricted)]
             for _, row in part.iterrows():
                 if row["demand_t"] > 0:
-                    out["clean_share", f"{row['region']} {int(row['year'])}"] = float(
+                    out["clean_share", f"{pre}{row['region']} {int(row['year'])}"] = float(
                         row["delivered_clean_t"] / row["demand_t"]
                     )
             for y, g in part.groupby("year"):
                 dem = g["demand_t"].sum()
                 if dem > 0:
-                    out["clean_share", f"all {int(y)}"] = float(g["delivered_clean_t"].sum() / dem)
-        demand = float(mix["demand_t"].sum())
-        unmet = float(mix["unmet_t"].sum())
-        out["unmet_demand", ""] = unmet
-        out["unmet_share", ""] = unmet / demand if demand > 0 else 0.0
+                    out["clean_share", f"{pre}all {int(y)}"] = float(
+                        g["delivered_clean_t"].sum() / dem
+                    )
+        for h in headlines or [None]:
+            part = mix if h is None else mix[mix["commodity"] == h]
+            demand = float(part["demand_t"].sum())
+            unmet = float(part["unmet_t"].sum())
+            detail = h if several else ""
+            out["unmet_demand", detail] = unmet
+            out["unmet_share", detail] = unmet / demand if demand > 0 else 0.0
     flows = t.get("flows")
     if flows is not None and len(flows):
         out_of = flows[flows["origin"].isin(restricted) & ~flows["destination"].isin(restricted)]
