@@ -61,5 +61,5 @@ def input_path(family: str, index: tuple, data: ModelData) -> tuple:
 
 
 def label(family: str, index: tuple) -> str:
-    """`clean_share[3]`, `balance[USA,magnet,2030,clean]`."""
+    """`clean_share[3]`, `balance[USA,good,2030,clean]`."""
     return f"{family}[{','.join(str(i) for i in index)}]" if index else family

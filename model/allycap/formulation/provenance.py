@@ -4,7 +4,7 @@ The tag rules are enforced by which variables exist (built in `data.prepare`):
 - a facility in a restricted origin produces `other` only; a source facility (no inputs)
   elsewhere produces `clean` only; any other facility may produce either;
 - `clean` output draws `clean` inputs and `other` output draws `other` inputs (balance rows are
-  per tag), so a magnet is clean only if no stage upstream touched a restricted origin;
+  per tag), so a product is clean only if no stage upstream touched a restricted origin;
 - nothing clean is shipped to, from, stocked or delivered in a restricted origin;
 - clean material may be re-tagged `other` anywhere else (retag), at a tiny cost so that tags are
   not thrown away for nothing and reported clean shares are the largest the flows allow.
