@@ -355,8 +355,8 @@ def sankey_chart(
     that used it; columns are the chains' diagram columns (stages that make the same commodity
     share one), markets last. Within an importing region, supply (what it made and kept, plus
     imports) is attributed to its users in proportion; stock changes are not drawn. Links that
-    run back up the chain (scrap from a late stage to an earlier one) are left out and named in the
-    caption.
+    run back up the chain (scrap from a late stage to an earlier one) are left out and named in
+    the caption.
     """
     book = _book(chains, tables)
     production = tables.get("production")
