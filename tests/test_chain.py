@@ -199,3 +199,20 @@ def test_default_inputs_declare_their_chain() -> None:
     assert demanded == {chain.headline}
     column = {s.id: s.column for s in chain.stages}
     assert column["recycling"] == column["separation"]
+
+
+def test_report_of_a_run_folder_without_chains(graphite_run, tmp_path: Path) -> None:
+    """A run folder written before summary.json recorded chains: stages and headline are
+    inferred from its tables (stages named after their ids, the most-demanded commodity)."""
+    import shutil
+
+    _, run, _ = graphite_run
+    old = tmp_path / "old"
+    shutil.copytree(run, old)
+    summary = json.loads((old / "summary.json").read_text())
+    del summary["chains"]
+    (old / "summary.json").write_text(json.dumps(summary))
+    ok(allycap("report", str(old)))
+    page = (old / "report.html").read_text(encoding="utf-8")
+    assert "Flake, Anode, Markets (delivered)" in page
+    assert "Clean share of anode demand" in page

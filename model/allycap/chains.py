@@ -155,8 +155,10 @@ def from_payload(items: Any) -> list[ChainInfo]:
 
 def from_tables(tables: dict) -> list[ChainInfo]:
     """A run folder without chain metadata (written before chains were recorded): one chain of
-    the stages in the capacity (or investments) table in order of first appearance, each making
-    its most-produced commodity, and the headline the commodity with the most demand."""
+    the stages found in its capacity (or investments) table, each making its most-produced
+    commodity, ordered by the flows between them (a stage comes after every stage whose main
+    output it uses, by production.csv's inputs; ties in order of first appearance), and the
+    headline the commodity with the most demand."""
     items: dict[str, str | None] = {}
     cap = tables.get("capacity")
     if cap is not None and len(cap) and "stage" in cap:
@@ -169,7 +171,25 @@ def from_tables(tables: dict) -> list[ChainInfo]:
     if inv is not None and len(inv) and "stage" in inv:
         for s in inv["stage"]:
             items.setdefault(str(s), None)
-    stages = _stages([(s, stage_label(s), m) for s, m in items.items()])
+    uses: dict[str, set[str]] = {}
+    prod = tables.get("production")
+    if prod is not None and len(prod) and {"stage", "role", "commodity"} <= set(prod.columns):
+        inputs = prod[prod["role"] == "input"]
+        for s, c in zip(inputs["stage"], inputs["commodity"], strict=True):
+            uses.setdefault(str(s), set()).add(str(c))
+    depth: dict[str, int] = {}
+
+    def level(s: str, seen: frozenset) -> int:
+        if s not in depth:
+            before = [
+                a for a, m in items.items() if a not in seen and a != s and m in uses.get(s, ())
+            ]
+            depth[s] = max((level(a, seen | {s}) + 1 for a in before), default=0)
+        return depth[s]
+
+    position = {s: i for i, s in enumerate(items)}
+    ordered = sorted(items, key=lambda s: (level(s, frozenset()), position[s]))
+    stages = _stages([(s, stage_label(s), items[s]) for s in ordered])
     headline = None
     mix = tables.get("supply_mix")
     if mix is not None and len(mix):
