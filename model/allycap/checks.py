@@ -7,6 +7,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from allycap.options import SolveOptions
+
 
 @dataclass
 class CheckOutcome:
@@ -27,8 +29,9 @@ def run_checks(
     input: Path,
     cases: list[Path | None],
     max_unmet: float | None = None,
-    time_limit: float | None = None,
+    options: SolveOptions | None = None,
 ) -> list[CheckOutcome]:
+    """Each case run with `options` (the inputs' own strictness unless `options.strict`)."""
     from allycap.errors import InputError
     from allycap.run import run
 
@@ -37,7 +40,7 @@ def run_checks(
         name = "base" if case is None else Path(case).stem
         started = time.perf_counter()
         try:
-            r = run(input, [case] if case is not None else None, time_limit=time_limit)
+            r = run(input, [case] if case is not None else None, options=options)
         except InputError as exc:
             detail = "; ".join(i.format() for i in exc.issues[:5])
             if len(exc.issues) > 5:

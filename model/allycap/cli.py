@@ -248,6 +248,7 @@ def solve(
     ] = False,
 ) -> None:
     """Solve the model and write outputs/<run>/ (CSV tables, summary.json, manifest.json)."""
+    from allycap.options import BatchOptions, SolveOptions
     from allycap.run import scenario_label
     from allycap.targets import check_name
 
@@ -264,6 +265,7 @@ def solve(
         _check_out(target)
         if write_lp:
             check_lp_path(Path(write_lp))
+    options = SolveOptions(strict, time_limit, threads, explain, write_lp)
     if robust is not None:
         _solve_robust(
             input,
@@ -272,13 +274,10 @@ def solve(
             set_,
             target,
             label,
-            strict,
             robust_objective,
             robust_compare,
-            time_limit,
-            threads,
-            workers,
-            scheduler,
+            options,
+            BatchOptions(workers, scheduler),
             quiet,
         )
         return
@@ -287,17 +286,7 @@ def solve(
 
     started = time.perf_counter()
     try:
-        r = run(
-            input,
-            scenario,
-            set_,
-            strict=strict,
-            time_limit=time_limit,
-            threads=threads,
-            write_lp=write_lp,
-            label=name,
-            explain=explain,
-        )
+        r = run(input, scenario, set_, options, label=name)
     except InputError as exc:
         _fail_inputs(exc)
     _warn(r.warnings)
@@ -312,7 +301,7 @@ def solve(
     from allycap.interrupt import stage
     from allycap.write import write_run
 
-    options = {"strict": r.data.strict, "time_limit": time_limit, "threads": threads}
+    recorded = {**options.manifest(), "strict": r.data.strict}
     if res.status != "optimal" and (res.objective is not None or r.diagnosis is not None):
         # A run that did not reach an optimum never replaces a solved run's tables.
         kept, target = target, non_optimal_target(target, res.status)
@@ -335,7 +324,7 @@ def solve(
                     res,
                     target,
                     summary_payload(r),
-                    manifest_payload(r, options),
+                    manifest_payload(r, recorded),
                     {"infeasibility.json": r.diagnosis.as_dict()},
                 )
             typer.echo(
@@ -348,7 +337,7 @@ def solve(
     t = time.perf_counter()
     with stage("writing the run folder"), _output_errors(exit_code=1):
         write_run(
-            res, target, summary_payload(r), manifest_payload(r, options), png=png, excel=excel
+            res, target, summary_payload(r), manifest_payload(r, recorded), png=png, excel=excel
         )
     r.timings["write"] = time.perf_counter() - t
     if not quiet:
@@ -390,6 +379,7 @@ def check(
 ) -> None:
     """Validate and solve the base and every scenario (default: all in <inputs>/scenarios/)."""
     from allycap.checks import run_checks, write_junit
+    from allycap.options import SolveOptions
 
     _check_time_limit(time_limit)
     if junit:
@@ -400,7 +390,7 @@ def check(
         folder = input.parent / "scenarios"
         scenarios = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
     cases = [None, *scenarios]
-    outcomes = run_checks(input, cases, max_unmet, time_limit)
+    outcomes = run_checks(input, cases, max_unmet, SolveOptions(time_limit=time_limit))
     if junit:
         with _output_errors(exit_code=1):
             write_junit(junit, outcomes)
@@ -599,6 +589,7 @@ def sweep(
     quiet: StudyQuietOpt = False,
 ) -> None:
     """Solve over a grid of parameter values and write outputs/sweep-<key>/sweep.csv."""
+    from allycap.options import BatchOptions, SolveOptions
     from allycap.studies.sweep import (
         default_folder,
         format_sweep,
@@ -609,8 +600,10 @@ def sweep(
 
     _check_time_limit(time_limit)
     _check_scheduler(scheduler)
+    options = SolveOptions(strict, time_limit, threads)
+    batch = BatchOptions(workers, scheduler)
     with _study_errors():
-        plan = plan_sweep(input, scenario, set_, vary or [], rule, strict, time_limit, threads)
+        plan = plan_sweep(input, scenario, set_, vary or [], rule, options)
         n = len(plan.points())
         if plan.persistent:
             mode = "re-solving one persistent HiGHS model (mutable independence shares)"
@@ -625,9 +618,9 @@ def sweep(
             _check_out(target)
         typer.echo(f"sweep of {n} point(s): {mode}", err=quiet)
         with _progress(n, "solving", quiet) as step:
-            result = run_sweep(plan, workers, scheduler, step)
+            result = run_sweep(plan, batch, step)
     with _output_errors(exit_code=1):
-        write_sweep(target, plan, result, workers, scheduler)
+        write_sweep(target, plan, result, batch)
     frame = result.frame
     if not quiet:
         typer.echo(format_sweep(frame))
@@ -664,6 +657,7 @@ def stress(
     quiet: StudyQuietOpt = False,
 ) -> None:
     """Fix a portfolio's investments and re-optimize operations under each scenario."""
+    from allycap.options import BatchOptions, SolveOptions
     from allycap.studies.cases import parse_cases
     from allycap.studies.stress import read_portfolio, robustness_table, write_stress
     from allycap.studies.stress import stress as run_stress
@@ -683,11 +677,8 @@ def stress(
                 portfolios,
                 cases,
                 set_,
-                strict,
-                time_limit,
-                threads,
-                workers,
-                scheduler,
+                SolveOptions(strict, time_limit, threads),
+                BatchOptions(workers, scheduler),
                 step,
             )
     with _output_errors(exit_code=1):
@@ -776,58 +767,34 @@ def compare(
 
 
 def _solve_robust(
-    input,
-    spec,
-    common,
-    overrides,
-    out,
-    name,
-    strict,
-    objective,
-    evaluate_too,
-    time_limit,
-    threads,
-    workers,
-    scheduler,
-    quiet,
+    input, spec, common, overrides, out, label, objective, compare, options, batch, quiet
 ) -> None:
-    """`allycap solve --robust`: one plan for several scenarios, then its stress table."""
-    from allycap.studies.cases import StudyError, parse_cases
+    """`allycap solve --robust`: the study runs in allycap.studies.robust; here, printing."""
     from allycap.studies.output import format_table
-    from allycap.studies.robust import evaluate, solve_robust, write_robust
+    from allycap.studies.robust import robust_cases, robust_study, write_robust
     from allycap.studies.stress import robustness_table
 
     started = time.perf_counter()
-    label = name
     with _study_errors():
-        if objective not in ("expected", "worst"):
-            raise StudyError(f"--robust-objective {objective!r}: choose expected or worst.")
-        cases = parse_cases([spec], common, what="--robust")
-        if len(cases) < 2:
-            raise StudyError("--robust needs at least two scenarios, e.g. base:0.7,ban.yaml:0.3.")
-        result = solve_robust(
-            input, cases, list(overrides or []), objective, strict, time_limit, threads, label
+        cases = robust_cases(spec, common, objective)
+        study = robust_study(
+            input,
+            cases,
+            overrides,
+            objective,
+            options,
+            batch,
+            label,
+            compare,
+            lambda total: _progress(total, "stressing plans", quiet),
         )
-        if result.objective is None:
-            typer.echo(f"{result.status}: {result.message}", err=True)
-            typer.echo("No run folder was written; any previous results are untouched.", err=True)
-            raise typer.Exit(1)
-        evaluation = None
-        if evaluate_too:
-            total = len(cases) + (len(cases) + 1) * len(cases)
-            with _progress(total, "stressing plans", quiet) as step:
-                evaluation = evaluate(
-                    result, input, overrides, strict, time_limit, threads, workers, scheduler, step
-                )
-    target = out
-    options = {
-        "strict": strict,
-        "time_limit": time_limit,
-        "threads": threads,
-        "robust_objective": objective,
-    }
+    result, evaluation = study.result, study.evaluation
+    if result.objective is None:
+        typer.echo(f"{result.status}: {result.message}", err=True)
+        typer.echo("No run folder was written; any previous results are untouched.", err=True)
+        raise typer.Exit(1)
     with _output_errors(exit_code=1):
-        write_robust(target, result, str(Path(input).resolve()), overrides, options, evaluation)
+        write_robust(out, result, str(Path(input).resolve()), overrides, options, evaluation)
     if not quiet:
         typer.echo(f"robust plan over {len(cases)} scenarios ({objective} cost): {result.status}")
         typer.echo("")
@@ -855,7 +822,7 @@ def _solve_robust(
             typer.echo(_wide_tables(evaluation, robustness_table))
     typer.echo(
         f"{result.status}: {objective} cost {result.objective:,.1f} M$ (PV); wrote "
-        f"{target}/ in {time.perf_counter() - started:.1f} s"
+        f"{out}/ in {time.perf_counter() - started:.1f} s"
     )
     if result.status != "optimal":
         raise typer.Exit(1)

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 
 import pyomo.environ as pyo
 
-from allycap import interrupt
+from allycap import highs_bridge
 from allycap.data import ModelData
 from allycap.inputs.load import RawInputs
-from allycap.solve import highs_of, highs_solve
+from allycap.options import SolveOptions
+from allycap.solve import solve_model
 from allycap.trace import family_and_index, input_path, label
 
 # Families a user sets directly; the others (balance, capacity, ...) are physics.
@@ -97,31 +98,12 @@ def _conflict(component, bound: str, data: ModelData, raw: RawInputs | None) -> 
 
 
 def _iis(opt, data: ModelData, raw: RawInputs | None) -> list[Conflict] | None:
-    h = highs_of(opt)
-    h.setOptionValue("iis_strategy", 2)
-    h.setOptionValue("output_flag", False)  # HiGHS prints its IIS search to the console
-    try:
-        with interrupt.highs_call(h):
-            _, iis = h.getIis()
-    except Exception:  # an IIS is a bonus; the elastic re-solve still explains
+    found = highs_bridge.iis(opt)  # None when HiGHS gives no IIS: the elastic re-solve explains
+    if found is None:
         return None
-    finally:
-        h.setOptionValue("output_flag", True)
-    if not iis.valid_ or not len(iis.row_index_):
-        return None
-    cols = {idx: opt._vars[vid][0] for vid, idx in opt._pyomo_var_to_solver_var_map.items()}
-    rows = opt._solver_con_to_pyomo_con_map
-    found = []
-    for i, b in zip(iis.row_index_, iis.row_bound_, strict=False):
-        con = rows.get(int(i))
-        if con is not None:
-            kind = "equality" if con.equality else ("lower" if int(b) == 2 else "upper")
-            found.append(_conflict(con, kind, data, raw))
-    for j in iis.col_index_:
-        var = cols.get(int(j))
-        if var is not None:
-            found.append(_conflict(var, "variable bound", data, raw))
-    return found
+    rows, cols = found
+    conflicts = [_conflict(r.constraint, r.bound, data, raw) for r in rows]
+    return conflicts + [_conflict(var, "variable bound", data, raw) for var in cols]
 
 
 def _policy_components(m: pyo.ConcreteModel):
@@ -131,12 +113,10 @@ def _policy_components(m: pyo.ConcreteModel):
             yield from comp.values()
 
 
-def _elastic(m: pyo.ConcreteModel, data: ModelData, raw) -> list[Conflict]:
+def _elastic(m: pyo.ConcreteModel, data: ModelData, raw, options=None) -> list[Conflict]:
     """Relax every policy row with a penalised slack; the rows that use slack are the conflict.
 
     Changes `m` for good (the model is not solved again after a diagnosis)."""
-    from pyomo.contrib.solver.common.factory import SolverFactory
-
     slacks = []
     rows = list(_policy_components(m))
     m._slack = pyo.Var(range(len(rows)), range(2), within=pyo.NonNegativeReals)
@@ -147,12 +127,8 @@ def _elastic(m: pyo.ConcreteModel, data: ModelData, raw) -> list[Conflict]:
         slacks.append((con, m._slack[i, 0], m._slack[i, 1]))
     m.total_cost.deactivate()
     m._elastic_obj = pyo.Objective(expr=sum(m._slack.values()))
-    res = highs_solve(
-        SolverFactory("highs"), m, load_solutions=False, raise_exception_on_nonoptimal_result=False
-    )
-    if res.solution_status.name not in ("optimal", "feasible"):
+    if not solve_model(m, options, health=False, duals=False).has_solution:
         return []
-    res.solution_loader.load_vars()
     found = []
     for con, up, down in slacks:
         if (up.value or 0) > 1e-7 or (down.value or 0) > 1e-7:
@@ -160,11 +136,9 @@ def _elastic(m: pyo.ConcreteModel, data: ModelData, raw) -> list[Conflict]:
     return found
 
 
-def _best_toward(m: pyo.ConcreteModel, con, siblings: list) -> float | None:
+def _best_toward(m: pyo.ConcreteModel, con, siblings: list, options=None) -> float | None:
     """The best the rest of the model can do for `con`'s left-hand side, with `con` and the
     other rows of the same rule (`siblings`, e.g. its other years) dropped."""
-    from pyomo.contrib.solver.common.factory import SolverFactory
-
     sense = pyo.maximize if con.lower is not None else pyo.minimize
     dropped = [c for c in siblings if c.active]
     for c in dropped:
@@ -172,15 +146,8 @@ def _best_toward(m: pyo.ConcreteModel, con, siblings: list) -> float | None:
     m.total_cost.deactivate()
     m._probe = pyo.Objective(expr=con.body, sense=sense)
     try:
-        res = highs_solve(
-            SolverFactory("highs"),
-            m,
-            load_solutions=False,
-            raise_exception_on_nonoptimal_result=False,
-        )
-        if res.solution_status.name != "optimal":
+        if solve_model(m, options, health=False, duals=False).status != "optimal":
             return None
-        res.solution_loader.load_vars()
         best = float(pyo.value(con.body))
         return 0.0 if abs(best) < 1e-9 else best
     finally:
@@ -274,8 +241,15 @@ def _sentence(c: Conflict, m, data: ModelData, best: float | None) -> str:
     return f"{c.label}{where} (from {'.'.join(map(str, c.input_path)) or 'the model'}){have}."
 
 
-def diagnose(m: pyo.ConcreteModel, data: ModelData, raw: RawInputs | None, opt) -> Diagnosis:
-    """Explain why `m` (just found infeasible by `opt`) is infeasible."""
+def diagnose(
+    m: pyo.ConcreteModel,
+    data: ModelData,
+    raw: RawInputs | None,
+    opt,
+    options: SolveOptions | None = None,
+) -> Diagnosis:
+    """Explain why `m` (just found infeasible by `opt`) is infeasible; the probe solves use
+    `options`' time limit and threads."""
     conflicts = _iis(opt, data, raw) if opt is not None else None
     method = "iis"
     note = ""
@@ -309,11 +283,11 @@ def diagnose(m: pyo.ConcreteModel, data: ModelData, raw: RawInputs | None, opt) 
                 for row in family.values()
                 if input_path(*family_and_index(row), data) == c.input_path
             ]
-            best = _best_toward(m, comp, siblings)
+            best = _best_toward(m, comp, siblings, options)
             probes += 1
         diagnosis.explanation.append(_sentence(c, m, data, best))
     if method == "elastic":
-        relaxed = _elastic(m, data, raw)
+        relaxed = _elastic(m, data, raw, options)
         diagnosis.conflicts = relaxed
         for c in relaxed:
             diagnosis.explanation.append(_sentence(c, m, data, None))

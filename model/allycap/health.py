@@ -47,9 +47,11 @@ def _range(values: np.ndarray, owners) -> tuple[tuple[float, float] | None, tupl
 
 def numerical_report(opt) -> NumericalReport:
     """Ranges of the LP currently loaded in the persistent HiGHS interface `opt`."""
-    lp = opt._solver_model.getLp()
-    cols = {idx: opt._vars[vid][0] for vid, idx in opt._pyomo_var_to_solver_var_map.items()}
-    rows = opt._solver_con_to_pyomo_con_map
+    from allycap import highs_bridge
+
+    lp = highs_bridge.lp(opt)
+    cols = highs_bridge.columns(opt)
+    rows = highs_bridge.rows(opt)
     report = NumericalReport()
     a = lp.a_matrix_
     values = np.asarray(a.value_, dtype=float)

@@ -18,6 +18,7 @@ from allycap.inputs.network import trace_network
 from allycap.inputs.schema import Inputs
 from allycap.inputs.validate import validate
 from allycap.interrupt import stage
+from allycap.options import SolveOptions, solve_options
 
 if TYPE_CHECKING:  # pandas and pyomo load only when a run needs them: `validate` stays fast
     from allycap.data import ModelData
@@ -58,14 +59,16 @@ def run(
     path: str | Path = "inputs/base.yaml",
     scenarios: list[str | Path] | None = None,
     overrides: list[str] | None = None,
-    strict: bool | None = None,
-    time_limit: float | None = None,
-    threads: int = 1,
-    write_lp: str | None = None,
+    options: SolveOptions | None = None,
+    *,
     label: str | None = None,
-    explain: bool = True,
+    **option_keywords,
 ) -> Run:
-    """Load, validate, prepare, build, solve and extract. Raises InputError on bad input."""
+    """Load, validate, prepare, build, solve and extract. Raises InputError on bad input.
+
+    `options` says how to solve (`allycap.options.SolveOptions`); its fields may also be given
+    as keywords, e.g. `run(path, strict=True, time_limit=60)`."""
+    options = solve_options(options, **option_keywords)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     with stage("load and validation"):
@@ -80,27 +83,27 @@ def run(
         from allycap.solve import write_lp as write_model
 
         t = time.perf_counter()
-        data = prepare(inputs, strict=strict)
+        data = prepare(inputs, strict=options.strict)
         timings["prepare"] = time.perf_counter() - t
         t = time.perf_counter()
         model = build_model(data)
         timings["build"] = time.perf_counter() - t
-    if write_lp:
+    if options.write_lp:
         with stage("LP file writing"):
-            write_model(model, write_lp)
+            write_model(model, options.write_lp)
     with stage("the HiGHS solve"):
-        outcome = solve_model(model, time_limit=time_limit, threads=threads)
+        outcome = solve_model(model, options)
     timings["solve"] = outcome.solve_seconds
     timings["handoff"] = outcome.handoff_seconds
     timings["highs"] = outcome.highs_seconds
     diagnosis = None
-    if explain and outcome.status == "infeasible":
+    if options.explain and outcome.status == "infeasible":
         from allycap.diagnose import diagnose
 
         t = time.perf_counter()
         try:
             with stage("the infeasibility diagnosis"):
-                diagnosis = diagnose(model, data, raw, outcome.solver)
+                diagnosis = diagnose(model, data, raw, outcome.solver, options)
         except Exception as exc:  # a failed diagnosis must not hide the infeasibility itself
             from allycap.diagnose import Diagnosis
 

@@ -1,4 +1,5 @@
-"""Solve stage: hand the Pyomo model to HiGHS (pyomo.contrib.solver `highs`) and report plainly.
+"""Solve stage: hand the Pyomo model to HiGHS and report plainly (the solver itself is reached
+only through `allycap.highs_bridge`).
 
 Statuses are mapped to a short word and a sentence a modeler can act on. The thread count is
 fixed (1 by default) so that two runs of the same inputs give the same solution.
@@ -10,6 +11,8 @@ import time
 from dataclasses import dataclass, field
 
 import pyomo.environ as pyo
+
+from allycap.options import SolveOptions, solve_options
 
 STATUS_TEXT = {
     "optimal": "optimal solution found.",
@@ -33,9 +36,6 @@ STATUS_TEXT = {
 }
 
 
-_threads_in_use: int | None = None
-
-
 @dataclass
 class SolveOutcome:
     status: str
@@ -54,99 +54,69 @@ class SolveOutcome:
 
 
 def solver_version() -> str:
-    import highspy
+    from allycap import highs_bridge
 
-    h = highspy.Highs()
-    return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
-
-
-def highs_of(opt):
-    """The highspy.Highs behind Pyomo's persistent `highs` interface (None before an instance)."""
-    return getattr(opt, "_solver_model", None)
-
-
-def highs_solve(opt, model: pyo.ConcreteModel, **kwargs):
-    """`opt.solve(model, **kwargs)`, with Ctrl-C/SIGTERM routed to HiGHS's own interrupt.
-
-    The instance is handed over first (as `opt.solve` would) so that the HiGHS object exists
-    before the call and a signal can reach it through `cancelSolve`."""
-    from allycap import interrupt
-
-    if getattr(opt, "_model", None) is not model:
-        opt.set_instance(model)
-    with interrupt.highs_call(highs_of(opt)):
-        return opt.solve(model, **kwargs)
+    return highs_bridge.version()
 
 
 def solve_model(
     model: pyo.ConcreteModel,
-    time_limit: float | None = None,
-    threads: int = 1,
-    tee: bool = False,
+    options: SolveOptions | None = None,
+    *,
     solver=None,
     health: bool = True,
+    tee: bool = False,
+    params_only: bool = False,
+    load: list | None = None,
+    duals: bool | list = True,
+    **legacy,
 ) -> SolveOutcome:
-    """Solve `model` with HiGHS; pass `solver` to reuse a persistent instance across re-solves."""
-    import sys
+    """Solve `model` with HiGHS: the one solve path of run, check, sweep, stress and robust.
 
-    from pyomo.contrib.solver.common.factory import SolverFactory
-    from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+    `options`: time limit and threads (`SolveOptions`; the keywords `time_limit=` and
+    `threads=` are accepted too). `solver`: a persistent interface to re-solve on (the sweep's
+    points, the coming near-optimal alternatives); `params_only`: only mutable parameters
+    changed since its last solve. `health`: read the LP's numerical ranges first.
+    `load`: the variables to load (None: all, and the objective is `model.total_cost`
+    evaluated; a list: only those, and the objective is HiGHS's own value). `duals`: all duals
+    and reduced costs (True), none (False), or the duals of these rows only (a list).
+    """
+    from allycap import highs_bridge as bridge
 
-    global _threads_in_use
-    if _threads_in_use is not None and threads != _threads_in_use:
-        import highspy
-
-        # HiGHS keeps one thread pool per process; a new thread count needs a new pool.
-        highspy.Highs.resetGlobalScheduler(True)
-    _threads_in_use = threads
-    opt = solver or SolverFactory("highs")
+    options = solve_options(options, **legacy)
+    bridge.use_threads(options.threads)  # before any HiGHS object of this solve exists
+    opt = solver or bridge.new_solver()
     started = time.perf_counter()
     numerics = None
     handoff = 0.0
     if health:
         from allycap.health import numerical_report
 
-        opt.set_instance(model)  # hand the LP over first, so its ranges can be read
-        handoff = time.perf_counter() - started
+        handoff = bridge.load(opt, model)  # hand the LP over first, so its ranges can be read
         numerics = numerical_report(opt)
-    # presolve is named so that a re-solve of a persistent model after the presolve-off retry
-    # below does not keep it off (HiGHS options persist on the instance)
-    options = {"random_seed": 0, "presolve": "choose"}
-    results = highs_solve(
+    solved = bridge.solve(
         opt,
         model,
-        tee=[sys.stdout] if tee else [],
-        load_solutions=False,
-        raise_exception_on_nonoptimal_result=False,
-        time_limit=time_limit,
-        threads=threads,
-        solver_options=options,
+        time_limit=options.time_limit,
+        threads=options.threads,
+        tee=tee,
+        params_only=params_only,
     )
-    if results.termination_condition == TerminationCondition.infeasibleOrUnbounded:
-        # Presolve cannot tell the two apart; the simplex without presolve can.
-        results = highs_solve(
-            opt,
-            model,
-            tee=[sys.stdout] if tee else [],
-            load_solutions=False,
-            raise_exception_on_nonoptimal_result=False,
-            time_limit=time_limit,
-            threads=threads,
-            solver_options={**options, "presolve": "off"},
-        )
     elapsed = time.perf_counter() - started
-    status = status_word(results.termination_condition)
-    has_solution = results.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
+    status = solved.status
     message = STATUS_TEXT[status]
-    duals: dict = {}
+    dual_values: dict = {}
     reduced: dict = {}
     objective = None
-    if has_solution:
-        results.solution_loader.load_vars()
-        objective = pyo.value(model.total_cost)
+    if solved.has_solution:
+        solved.load_values(load)
+        objective = pyo.value(model.total_cost) if load is None else solved.objective
         if status == "optimal":
-            duals = dict(results.solution_loader.get_duals())
-            reduced = results.solution_loader.get_reduced_costs()  # a ComponentMap
+            if duals is True:
+                dual_values = solved.duals()
+                reduced = solved.reduced_costs()  # a ComponentMap
+            elif duals:
+                dual_values = solved.duals(duals)
         elif status in ("time_limit", "iteration_limit"):
             message += " The best solution found is reported; it may not be optimal."
     elif status in ("time_limit", "iteration_limit"):
@@ -154,51 +124,33 @@ def solve_model(
     if status == "unbounded":
         message += unbounded_cause(model)
     if status in ("error", "numerical"):
-        errors = [line for line in (results.solver_log or "").splitlines() if "ERROR" in line]
+        errors = [line for line in solved.log.splitlines() if "ERROR" in line]
         if errors:
             message += " HiGHS says: " + " ".join(e.strip() for e in errors[-2:])
     return SolveOutcome(
         status=status,
         message=message,
-        has_solution=has_solution,
+        has_solution=solved.has_solution,
         objective=objective,
-        duals=duals,
+        duals=dual_values,
         reduced_costs=reduced,
         solve_seconds=elapsed,
         handoff_seconds=handoff,
-        highs_seconds=float(getattr(results.timing_info, "highs_time", elapsed) or elapsed),
-        solver_version=".".join(str(v) for v in results.solver_version or ()),
-        log=results.solver_log or "",
+        highs_seconds=solved.highs_seconds or elapsed,
+        solver_version=solved.version,
+        log=solved.log,
         solver=opt,
         numerics=numerics,
     )
 
 
-def status_word(tc) -> str:
-    """A pyomo.contrib.solver TerminationCondition as the short word used in every output."""
-    from pyomo.contrib.solver.common.results import TerminationCondition
-
-    return {
-        TerminationCondition.convergenceCriteriaSatisfied: "optimal",
-        TerminationCondition.provenInfeasible: "infeasible",
-        TerminationCondition.locallyInfeasible: "infeasible",
-        TerminationCondition.unbounded: "unbounded",
-        TerminationCondition.infeasibleOrUnbounded: "infeasible_or_unbounded",
-        TerminationCondition.maxTimeLimit: "time_limit",
-        TerminationCondition.iterationLimit: "iteration_limit",
-        TerminationCondition.interrupted: "interrupted",
-        TerminationCondition.minStepLength: "numerical",
-    }.get(tc, "error")
-
-
 def unbounded_cause(model: pyo.ConcreteModel, most: int = 5) -> str:
     """Name the variables that can drive the cost down without limit: negative cost, no bound."""
-    from pyomo.repn import generate_standard_repn
+    from allycap.highs_bridge import objective_terms
 
-    repn = generate_standard_repn(model.total_cost.expr, compute_values=True)
     suspects = [
         var.name
-        for var, coef in zip(repn.linear_vars, repn.linear_coefs, strict=True)
+        for var, coef in objective_terms(model.total_cost.expr)
         if coef < 0 and var.ub is None
     ]
     if not suspects:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from allycap.options import BatchOptions
 from allycap.studies.batch import BatchError, chunks, run_batch
 from allycap.studies.cases import parse_cases
 from allycap.studies.stress import read_portfolio, stress
@@ -61,8 +62,8 @@ def test_sweep_in_processes_and_on_dask_equals_serial(chain, cluster):
     of its points from the first point's basis, so the rows are identical to the serial ones."""
     plan = plan_sweep(chain["base"], [], [], [f"{KEY}=0:0.9:0.15"])
     serial = run_sweep(plan).frame
-    local = run_sweep(plan, workers=2).frame
-    dask = run_sweep(plan, scheduler=cluster.scheduler_address).frame
+    local = run_sweep(plan, BatchOptions(workers=2)).frame
+    dask = run_sweep(plan, BatchOptions(scheduler=cluster.scheduler_address)).frame
     assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
     assert serial.equals(local)
     assert serial.equals(dask)
@@ -73,8 +74,12 @@ def test_stress_in_processes_and_on_dask_equals_serial(chain, cluster, tmp_path)
     cases = parse_cases(["base", str(chain["export_ban"]), str(chain["delay"])])
     serial = stress(chain["base"], [base], cases)
     seen = []
-    local = stress(chain["base"], [base], cases, workers=2, progress=seen.append)
-    dask = stress(chain["base"], [base], cases, scheduler=cluster.scheduler_address)
+    local = stress(
+        chain["base"], [base], cases, batch=BatchOptions(workers=2), progress=seen.append
+    )
+    dask = stress(
+        chain["base"], [base], cases, batch=BatchOptions(scheduler=cluster.scheduler_address)
+    )
     assert serial.equals(local)
     assert serial.equals(dask)
     assert len(seen) == len(cases)  # one progress step per finished case

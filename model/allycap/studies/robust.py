@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from allycap.studies.cases import Case, StudyError, operations, prepare_case
+from allycap.options import BatchOptions, SolveOptions
+from allycap.studies.cases import Case, StudyError, operations, parse_cases, prepare_case
 from allycap.studies.stress import Portfolio
 
 OBJECTIVES = ("expected", "worst")
@@ -89,9 +92,7 @@ def solve_robust(
     cases: list[Case],
     overrides: list[str] | None = None,
     objective: str = "expected",
-    strict: bool | None = None,
-    time_limit: float | None = None,
-    threads: int = 1,
+    options: SolveOptions | None = None,
     label: str = "robust",
 ) -> RobustResult:
     """Prepare every scenario, build and solve the robust model, extract its results."""
@@ -108,13 +109,14 @@ def solve_robust(
         raise StudyError("--robust needs at least two scenarios, e.g. base:0.7,ban.yaml:0.3.")
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    datas = [prepare_case(input, c.scenarios, overrides or [], strict) for c in cases]
+    options = options or SolveOptions()
+    datas = [prepare_case(input, c.scenarios, overrides or [], options.strict) for c in cases]
     timings["prepare"] = time.perf_counter() - started
     weights = weights_of(cases)
     t = time.perf_counter()
     m = build_robust(datas, weights, objective)
     timings["build"] = time.perf_counter() - t
-    outcome = solve_model(m, time_limit=time_limit, threads=threads, health=False)
+    outcome = solve_model(m, options, health=False)
     timings["solve"] = outcome.solve_seconds
     result = RobustResult(
         label,
@@ -169,17 +171,16 @@ def single_portfolio(
     input: str,
     case: Case,
     overrides: tuple[str, ...],
-    strict: bool | None = None,
-    time_limit: float | None = None,
-    threads: int = 1,
+    options: SolveOptions | None = None,
 ) -> Portfolio | None:
     """The plan that is optimal for `case` alone (None if that solve has no solution)."""
     from allycap.formulation.build import build_model
     from allycap.solve import solve_model
 
-    data = prepare_case(input, case.scenarios, overrides, strict)
+    options = options or SolveOptions()
+    data = prepare_case(input, case.scenarios, overrides, options.strict)
     m = build_model(data)
-    outcome = solve_model(m, time_limit=time_limit, threads=threads, health=False)
+    outcome = solve_model(m, options, health=False)
     if not outcome.has_solution:
         return None
     plan = tuple(
@@ -194,11 +195,8 @@ def evaluate(
     result: RobustResult,
     input: str | Path,
     overrides: list[str] | None = None,
-    strict: bool | None = None,
-    time_limit: float | None = None,
-    threads: int = 1,
-    workers: int | None = None,
-    scheduler: str | None = None,
+    options: SolveOptions | None = None,
+    batch: BatchOptions | None = None,
     progress=None,
 ):
     """Stress the robust plan and each scenario's own optimal plan under every scenario.
@@ -212,24 +210,59 @@ def evaluate(
     input = str(Path(input).resolve())
     weights = weights_of(result.cases)
     cases = [Case(c.label, c.scenarios, w) for c, w in zip(result.cases, weights, strict=True)]
-    tasks = [
-        (single_portfolio, (input, c, tuple(overrides or []), strict, time_limit, threads))
-        for c in cases
-    ]
-    singles = run_batch(tasks, workers, scheduler, (lambda i: progress(1)) if progress else None)
+    options = options or SolveOptions()
+    batch = batch or BatchOptions()
+    tasks = [(single_portfolio, (input, c, tuple(overrides or []), options)) for c in cases]
+    done = (lambda i: progress(1)) if progress else None
+    singles = run_batch(tasks, batch.workers, batch.scheduler, done)
     portfolios = [result.portfolio, *(p for p in singles if p is not None)]
-    return stress(
-        input,
-        portfolios,
-        cases,
-        overrides,
-        strict,
-        time_limit,
-        threads,
-        workers,
-        scheduler,
-        progress,
-    )
+    return stress(input, portfolios, cases, overrides, options, batch, progress)
+
+
+@dataclass
+class RobustStudy:
+    """`allycap solve --robust`: the robust plan and, if asked, its stress table."""
+
+    result: RobustResult
+    cases: list[Case]
+    evaluation: Any = None  # the long stress frame of `evaluate`, or None
+
+
+def robust_cases(spec: str, common=None, objective: str = "expected") -> list[Case]:
+    """The scenarios of `--robust S1:p1,S2:p2,...` (each merged over `common` scenario files);
+    raises StudyError on a bad objective or fewer than two scenarios."""
+    if objective not in OBJECTIVES:
+        raise StudyError(f"--robust-objective {objective!r}: choose expected or worst.")
+    cases = parse_cases([spec], common, what="--robust")
+    if len(cases) < 2:
+        raise StudyError("--robust needs at least two scenarios, e.g. base:0.7,ban.yaml:0.3.")
+    return cases
+
+
+def robust_study(
+    input: str | Path,
+    cases: list[Case],
+    overrides: list[str] | None = None,
+    objective: str = "expected",
+    options: SolveOptions | None = None,
+    batch: BatchOptions | None = None,
+    label: str = "robust",
+    compare: bool = True,
+    progress: Callable[[int], AbstractContextManager] | None = None,
+) -> RobustStudy:
+    """Solve the robust plan; then, if it has a solution and `compare`, stress it and each
+    scenario's own plan under every scenario. `progress(total)` opens a progress display for
+    the stress solves and yields its step function (or None)."""
+    from contextlib import nullcontext
+
+    result = solve_robust(input, cases, list(overrides or []), objective, options, label)
+    study = RobustStudy(result, cases)
+    if result.objective is None or not compare:
+        return study
+    total = len(cases) + (len(cases) + 1) * len(cases)
+    with progress(total) if progress else nullcontext() as step:
+        study.evaluation = evaluate(result, input, overrides, options, batch, step)
+    return study
 
 
 def summary(result: RobustResult) -> dict:
@@ -263,10 +296,20 @@ def summary(result: RobustResult) -> dict:
     }
 
 
-def write_robust(out: Path, result: RobustResult, input, overrides, options: dict, evaluation=None):
+def write_robust(
+    out: Path,
+    result: RobustResult,
+    input,
+    overrides,
+    options: SolveOptions | dict | None = None,
+    evaluation=None,
+):
     """The robust run folder: investments.csv (the plan), robust.csv (per scenario), the
     operations tables of every scenario (their `scenario` column tells them apart), and, when
-    evaluated, robust_stress.csv (long) and robust_table.csv (plans x scenarios)."""
+    evaluated, robust_stress.csv (long) and robust_table.csv (plans x scenarios). `options`
+    as the manifest records them (SolveOptions, or the dict itself)."""
+    if isinstance(options, SolveOptions):
+        options = {**options.manifest(), "robust_objective": result.objective_kind}
     from allycap.studies.output import input_files, versions, write_study
     from allycap.studies.stress import robustness_table
 
@@ -285,7 +328,7 @@ def write_robust(out: Path, result: RobustResult, input, overrides, options: dic
             for c, w in zip(result.cases, weights_of(result.cases), strict=True)
         ],
         "overrides": list(overrides or []),
-        "options": options,
+        "options": options or {},
         "versions": versions(),
     }
     return write_study(out, tables, {"summary.json": summary(result), "manifest.json": manifest})

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from allycap.options import BatchOptions, SolveOptions
 from allycap.studies.cases import Case, StudyError, operations, prepare_case
 
 INVESTMENT_ONLY = ("build_max", "build_ramp", "budget_per_year", "budget_total")
@@ -76,24 +77,23 @@ def stress_case(
     case: Case,
     overrides: tuple[str, ...],
     portfolio: Portfolio,
-    strict: bool | None = None,
-    time_limit: float | None = None,
-    threads: int = 1,
+    options: SolveOptions | None = None,
 ) -> dict:
     """One row of stress.csv: `portfolio` fixed, operations re-optimized under `case`."""
     from allycap.errors import InputError
     from allycap.formulation.build import build_model
     from allycap.solve import solve_model
 
+    options = options or SolveOptions()
     row: dict = {"portfolio": portfolio.label, "scenario": case.label, "weight": case.weight}
     try:
-        data = prepare_case(input, case.scenarios, overrides, strict)
+        data = prepare_case(input, case.scenarios, overrides, options.strict)
     except InputError as exc:
         row.update(status="invalid", message=exc.issues[0].format() if exc.issues else str(exc))
         return row
     m = build_model(data)
     missing = fix_portfolio(m, portfolio.as_dict())
-    outcome = solve_model(m, time_limit=time_limit, threads=threads, health=False)
+    outcome = solve_model(m, options, health=False)
     row["status"] = outcome.status
     row["objective_musd_pv"] = outcome.objective if outcome.has_solution else math.nan
     ops = operations(m, data) if outcome.has_solution else {}
@@ -127,11 +127,8 @@ def stress(
     portfolios: list[Portfolio],
     cases: list[Case],
     overrides: list[str] | None = None,
-    strict: bool | None = None,
-    time_limit: float | None = None,
-    threads: int = 1,
-    workers: int | None = None,
-    scheduler: str | None = None,
+    options: SolveOptions | None = None,
+    batch: BatchOptions | None = None,
     progress: Callable[[int], None] | None = None,
 ):
     """stress.csv as a frame: one row per portfolio and scenario, in the order given."""
@@ -144,12 +141,13 @@ def stress(
     input = str(Path(input).resolve())
     portfolios = _unique_labels(portfolios)
     tasks = [
-        (stress_case, (input, c, tuple(overrides or []), p, strict, time_limit, threads))
+        (stress_case, (input, c, tuple(overrides or []), p, options or SolveOptions()))
         for p in portfolios
         for c in cases
     ]
     done = (lambda i: progress(1)) if progress else None
-    rows = run_batch(tasks, workers, scheduler, done)
+    batch = batch or BatchOptions()
+    rows = run_batch(tasks, batch.workers, batch.scheduler, done)
     return pd.DataFrame(rows).reindex(columns=COLUMNS)
 
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from allycap.options import BatchOptions, SolveOptions
 from allycap.studies.cases import StudyError, prepare_case, split_top
 
 MAX_POINTS = 10_000
@@ -53,9 +54,7 @@ class SweepPlan:
     overrides: tuple[str, ...]
     axes: tuple[Axis, ...]
     headline: str | None = None  # rule whose clean share and marginal price are reported
-    strict: bool | None = None
-    time_limit: float | None = None
-    threads: int = 1
+    options: SolveOptions = SolveOptions()
 
     @property
     def persistent(self) -> bool:
@@ -156,9 +155,7 @@ def plan_sweep(
     overrides: list[str] | None,
     vary: list[str],
     rule: str | None = None,
-    strict: bool | None = None,
-    time_limit: float | None = None,
-    threads: int = 1,
+    options: SolveOptions | None = None,
 ) -> SweepPlan:
     """Parse and check the `--vary` options against the inputs (raises StudyError, InputError)."""
     from allycap.run import load_and_validate
@@ -210,9 +207,7 @@ def plan_sweep(
         tuple(overrides),
         tuple(axes),
         headline,
-        strict,
-        time_limit,
-        threads,
+        options or SolveOptions(),
     )
     if not plan.persistent:  # an unknown key or a bad first value stops the sweep before it runs
         from allycap.errors import InputError
@@ -234,8 +229,7 @@ def plan_sweep(
 
 def run_sweep(
     plan: SweepPlan,
-    workers: int | None = None,
-    scheduler: str | None = None,
+    batch: BatchOptions | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> SweepResult:
     """Solve every point; `progress(n)` as n more points are done. Rows in point order."""
@@ -243,21 +237,22 @@ def run_sweep(
 
     from allycap.studies.batch import chunks, cluster_workers, run_batch
 
+    batch = batch or BatchOptions()
     started = time.perf_counter()
     n = len(plan.points())
-    serial = workers in (None, 1) and not scheduler
     worker = _persistent_chunk if plan.persistent else _rerun_chunk
-    if serial:
+    if batch.serial:
         rows = worker(plan, list(range(n)), progress)
     else:
         if plan.persistent:
-            parts = workers or cluster_workers(scheduler)
+            parts = batch.workers or cluster_workers(batch.scheduler)
             pieces = chunks(range(n), parts)
         else:
             pieces = [[i] for i in range(n)]
         tasks = [(worker, (plan, piece)) for piece in pieces]
         done = (lambda i: progress(len(pieces[i]))) if progress else None
-        rows = [row for part in run_batch(tasks, workers, scheduler, done) for row in part]
+        parts = run_batch(tasks, batch.workers, batch.scheduler, done)
+        rows = [row for part in parts for row in part]
     frame = pd.DataFrame(rows)
     frame = frame[_column_order(frame, plan)].sort_values("point").reset_index(drop=True)
     mode = "persistent" if plan.persistent else "rerun"
@@ -279,31 +274,20 @@ def _rule_rows(m, data, rule: str) -> tuple[list, list]:
     return clean, origin
 
 
-# A re-solve changes mutable parameters only: skip Pyomo's scan of the model for other changes.
-RESOLVE_UPDATES = {
-    "check_for_new_or_removed_constraints": False,
-    "check_for_new_or_removed_vars": False,
-    "check_for_new_or_removed_params": False,
-    "check_for_new_objective": False,
-    "update_constraints": False,
-    "update_vars": False,
-    "update_named_expressions": False,
-    "update_objective": False,
-    "update_parameters": True,
-}
-
-
 def _persistent_chunk(plan: SweepPlan, indices: list[int], progress=None) -> list[dict]:
     """Build once, solve the first point cold, then each point in `indices` from its basis."""
+    from allycap import highs_bridge
     from allycap.formulation.build import build_model
     from allycap.solve import solve_model
 
     placeholders = [f"independence.{a.rule}.share=1.0" for a in plan.axes]
-    data = prepare_case(plan.input, plan.scenarios, (*plan.overrides, *placeholders), plan.strict)
+    options = plan.options
+    sets = (*plan.overrides, *placeholders)
+    data = prepare_case(plan.input, plan.scenarios, sets, options.strict)
     m = build_model(data)
     targets = {a.rule: _rule_rows(m, data, a.rule) for a in plan.axes}
     points = plan.points()
-    watched_vars, watched_rows = _watched(m, data, plan)
+    watched_values, watched_rows = _watched(m, data, plan)
 
     def set_point(point: tuple[int, ...]) -> None:
         for axis, k in zip(plan.axes, point, strict=True):
@@ -314,10 +298,9 @@ def _persistent_chunk(plan: SweepPlan, indices: list[int], progress=None) -> lis
                 m.origin_share_limit[i] = axis.values[k]
 
     set_point(points[0])
-    first = solve_model(m, time_limit=plan.time_limit, threads=plan.threads, health=False)
+    first = solve_model(m, options, health=False)
     opt = first.solver
-    highs = opt._solver_model  # the highspy.Highs instance behind the persistent interface
-    basis = highs.getBasis()
+    basis = highs_bridge.basis(opt)
     rows = []
     if 0 in indices:
         rows.append(measure(m, data, first, plan, 0))
@@ -327,9 +310,19 @@ def _persistent_chunk(plan: SweepPlan, indices: list[int], progress=None) -> lis
         if i == 0:
             continue
         set_point(points[i])
-        highs.clearSolver()
-        highs.setBasis(basis)
-        outcome = _resolve(opt, m, plan, watched_vars, watched_rows)
+        highs_bridge.restart_from(opt, basis)
+        # only the shares changed; load only what a row of sweep.csv reads. The objective is
+        # HiGHS's own value: evaluating the Pyomo expression at every point would cost more
+        # than the re-solve itself.
+        outcome = solve_model(
+            m,
+            options,
+            solver=opt,
+            health=False,
+            params_only=True,
+            load=watched_values,
+            duals=watched_rows,
+        )
         rows.append(measure(m, data, outcome, plan, i))
         if progress:
             progress(1)
@@ -360,48 +353,6 @@ def _watched(m, data, plan: SweepPlan) -> tuple[list, list]:
     return list(found), rows
 
 
-def _resolve(opt, m, plan: SweepPlan, load: list, rows: list):
-    """Re-solve the persistent model after a parameter change; load only what is measured.
-
-    The objective is HiGHS's own value (the objective's constant included); evaluating the
-    Pyomo expression at every point would cost more than the re-solve itself.
-    """
-    from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
-
-    from allycap.solve import STATUS_TEXT, SolveOutcome, highs_solve, status_word
-
-    options = {"random_seed": 0, "presolve": "choose"}
-    kwargs = {
-        "load_solutions": False,
-        "raise_exception_on_nonoptimal_result": False,
-        "time_limit": plan.time_limit,
-        "threads": plan.threads,
-        "auto_updates": RESOLVE_UPDATES,
-    }
-    started = time.perf_counter()
-    results = highs_solve(opt, m, solver_options=options, **kwargs)
-    if results.termination_condition == TerminationCondition.infeasibleOrUnbounded:
-        results = highs_solve(opt, m, solver_options={**options, "presolve": "off"}, **kwargs)
-    status = status_word(results.termination_condition)
-    solved = results.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
-    duals = {}
-    objective = None
-    if solved:
-        results.solution_loader.load_vars(load)
-        objective = float(results.incumbent_objective)
-        if status == "optimal" and rows:
-            duals = dict(results.solution_loader.get_duals(rows))
-    return SolveOutcome(
-        status=status,
-        message=STATUS_TEXT[status],
-        has_solution=solved,
-        objective=objective,
-        duals=duals,
-        solve_seconds=time.perf_counter() - started,
-        solver=opt,
-    )
-
-
 def _rerun_chunk(plan: SweepPlan, indices: list[int], progress=None) -> list[dict]:
     """The whole pipeline at each point, with the point's values as `--set` overrides."""
     from allycap.errors import InputError
@@ -413,14 +364,16 @@ def _rerun_chunk(plan: SweepPlan, indices: list[int], progress=None) -> list[dic
     for i in indices:
         sets = plan.sets(points[i])
         try:
-            data = prepare_case(plan.input, plan.scenarios, (*plan.overrides, *sets), plan.strict)
+            data = prepare_case(
+                plan.input, plan.scenarios, (*plan.overrides, *sets), plan.options.strict
+            )
         except InputError as exc:
             row = {"point": i, **plan.values(points[i]), "status": "invalid"}
             row["message"] = exc.issues[0].format() if exc.issues else str(exc)
             rows.append(row)
         else:
             m = build_model(data)
-            outcome = solve_model(m, time_limit=plan.time_limit, threads=plan.threads, health=False)
+            outcome = solve_model(m, plan.options, health=False)
             rows.append(measure(m, data, outcome, plan, i))
         if progress:
             progress(1)
@@ -540,8 +493,7 @@ def write_sweep(
     out: Path,
     plan: SweepPlan,
     result: SweepResult,
-    workers: int | None = None,
-    scheduler: str | None = None,
+    batch: BatchOptions | None = None,
 ) -> Path:
     """sweep.csv and manifest.json into `out` (atomically)."""
     from allycap.studies.output import input_files, versions, write_study
@@ -556,13 +508,7 @@ def write_sweep(
         "rule": plan.headline,
         "mode": result.mode,
         "points": len(result.frame),
-        "options": {
-            "strict": plan.strict,
-            "time_limit": plan.time_limit,
-            "threads": plan.threads,
-            "workers": workers,
-            "scheduler": scheduler,
-        },
+        "options": {**plan.options.manifest(), **(batch or BatchOptions()).manifest()},
         "seconds": round(result.seconds, 3),
         "versions": versions(),
     }

@@ -1,0 +1,117 @@
+"""Contract test of allycap.highs_bridge: the Pyomo and highspy internals it relies on.
+
+The bridge is the only module that reads Pyomo's private persistent-interface attributes and
+calls HiGHS directly. A Pyomo or highspy release that renames or reshapes any of them must fail
+here, loudly and by name, not somewhere in a diagnosis or a sweep.
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+import pytest
+
+from allycap import highs_bridge as bridge
+from allycap.options import SolveOptions
+from allycap.solve import solve_model
+
+
+def tiny(demand: float = 3.0, cap: float = 10.0) -> pyo.ConcreteModel:
+    """min x + 2y  s.t.  x + y >= demand (mutable),  x <= cap,  x, y >= 0."""
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(within=pyo.NonNegativeReals)
+    m.y = pyo.Var(within=pyo.NonNegativeReals)
+    m.demand = pyo.Param(initialize=demand, mutable=True)
+    m.need = pyo.Constraint(expr=m.x + m.y >= m.demand)
+    m.cap = pyo.Constraint(expr=m.x <= cap)
+    m.total_cost = pyo.Objective(expr=m.x + 2 * m.y)
+    return m
+
+
+def test_private_attributes_exist_with_the_expected_shapes() -> None:
+    import highspy
+
+    m = tiny()
+    opt = bridge.new_solver()
+    assert bridge.highs_of(opt) is None  # nothing loaded yet
+    bridge.load(opt, m)
+    assert bridge.loaded(opt, m)
+    assert opt._model is m
+    assert isinstance(opt._solver_model, highspy.Highs)
+    # id(var) -> (var, lb, ub, fixed, domain, value)
+    assert set(opt._vars) == {id(m.x), id(m.y)}
+    for vid, entry in opt._vars.items():
+        assert isinstance(entry, tuple) and len(entry) == 6 and id(entry[0]) == vid
+    # id(var) -> column; row -> constraint; constraint -> row
+    assert sorted(opt._pyomo_var_to_solver_var_map.values()) == [0, 1]
+    assert set(opt._pyomo_var_to_solver_var_map) == {id(m.x), id(m.y)}
+    assert opt._solver_con_to_pyomo_con_map == {0: m.need, 1: m.cap}
+    assert opt._pyomo_con_to_solver_con_map == {m.need: 0, m.cap: 1}
+
+
+def test_column_and_row_maps_round_trip() -> None:
+    m = tiny()
+    opt = bridge.new_solver()
+    bridge.load(opt, m)
+    cols, rows = bridge.columns(opt), bridge.rows(opt)
+    assert all(cols[bridge.column_of(opt, v)] is v for v in (m.x, m.y))
+    assert all(bridge.column_of(opt, var) == j for j, var in cols.items())
+    assert all(bridge.row_of(opt, con) == i for i, con in rows.items())
+    assert bridge.column_of(opt, pyo.Var()) is None
+    lp = bridge.lp(opt)
+    assert (lp.num_col_, lp.num_row_) == (2, 2)
+    assert {cols[j].name: c for j, c in enumerate(lp.col_cost_)} == {"x": 1.0, "y": 2.0}
+
+
+def test_solve_duals_and_a_params_only_re_solve_from_a_basis() -> None:
+    m = tiny()
+    first = solve_model(m)
+    assert first.status == "optimal" and first.objective == pytest.approx(3.0)
+    assert first.duals[m.need] == pytest.approx(1.0)
+    assert first.reduced_costs[m.y] == pytest.approx(1.0)
+    opt = first.solver
+    start = bridge.basis(opt)
+    m.demand = 12.0  # x is capped at 10: two more units of y
+    bridge.restart_from(opt, start)
+    again = solve_model(
+        m, solver=opt, health=False, params_only=True, load=[m.x, m.y], duals=[m.need]
+    )
+    assert again.status == "optimal" and again.objective == pytest.approx(14.0)
+    assert again.solver is opt and again.duals == {m.need: pytest.approx(2.0)}
+    assert (m.x.value, m.y.value) == (pytest.approx(10.0), pytest.approx(2.0))
+
+
+def test_iis_of_a_two_row_conflict_names_both_rows() -> None:
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var()
+    m.low = pyo.Constraint(expr=m.x >= 2)
+    m.high = pyo.Constraint(expr=m.x <= 1)
+    m.total_cost = pyo.Objective(expr=m.x)
+    outcome = solve_model(m, SolveOptions(), health=False)
+    assert outcome.status == "infeasible"
+    found = bridge.iis(outcome.solver)
+    assert found is not None
+    rows, cols = found
+    assert {(r.constraint.name, r.bound) for r in rows} == {("low", "lower"), ("high", "upper")}
+    assert all(var is m.x for var in cols)  # HiGHS may list the rows' column too
+
+
+def test_the_interrupt_hooks_exist() -> None:
+    import highspy
+
+    h = highspy.Highs()
+    assert callable(h.cancelSolve)
+    h.HandleUserInterrupt = True  # what interrupt.highs_call switches on
+    assert h.HandleUserInterrupt
+    assert callable(highspy.Highs.resetGlobalScheduler)
+    assert callable(h.getIis) and callable(h.getBasis) and callable(h.setBasis)
+    assert callable(h.clearSolver)
+
+
+def test_status_words_cover_every_status_text() -> None:
+    from pyomo.contrib.solver.common.results import TerminationCondition
+
+    from allycap.solve import STATUS_TEXT
+
+    words = {bridge.status_word(tc) for tc in TerminationCondition}
+    assert words <= set(STATUS_TEXT)
+    assert bridge.version().count(".") == 2
