@@ -65,17 +65,42 @@ class Vintages:
     removed: dict[int, list[int]]  # model year -> decisions retired since the last year
 
 
-@dataclass
+@dataclass(frozen=True)
+class IndependenceRule:
+    """An independence rule as the model reads it: its groups and active years."""
+
+    id: str
+    kind: str  # "min_clean_share" or "max_origin_share"
+    commodity: str
+    groups: tuple[tuple[str, ...], ...]  # with each_region, one group per region
+    years: tuple[int, ...]  # active years (start to end), whatever the share
+
+
+@dataclass(frozen=True)
 class CleanShareRow:
+    """One row of `m.clean_share`: a rule's group, in one year."""
+
     rule: str
     regions: tuple[str, ...]
     commodity: str
     year: int
     share: float
+    demand: float  # the group's demand, t/yr
+
+    @property
+    def group(self) -> str:
+        """The group's name in row indices and duals.csv: its regions joined by `+`."""
+        return "+".join(self.regions)
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return (self.rule, self.group, self.year)
 
 
-@dataclass
+@dataclass(frozen=True)
 class OriginShareRow:
+    """One row of `m.origin_share`: a rule's limit on one origin, in one year."""
+
     rule: str
     regions: tuple[str, ...]
     commodity: str
@@ -83,14 +108,24 @@ class OriginShareRow:
     origin: str
     share: float
 
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return (self.rule, self.origin, self.year)
 
-@dataclass
+
+@dataclass(frozen=True)
 class ExportControlRow:
+    """One row of `m.export_control`: a control on one commodity, in one year."""
+
     control: str
     commodity: str
     year: int
     limit: float
-    lanes: list[tuple[str, str, str]]
+    lanes: tuple[tuple[str, str, str], ...]
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return (self.control, self.commodity, self.year)
 
 
 @dataclass
@@ -126,9 +161,8 @@ class StockpileData:
 
 @dataclass
 class ModelData:
-    """Everything the formulation needs, as plain Python and pandas objects."""
+    """Everything the formulation needs, as plain Python and pandas objects (no raw inputs)."""
 
-    inputs: Inputs
     years: list[int]
     step: int
     discount: dict[int, float]  # (1 + r)^-(y - start)
@@ -156,10 +190,12 @@ class ModelData:
     stockpiles: dict[tuple[str, str], StockpileData]
     stock_index: list[tuple[str, str, int, str]]
     balance_index: list[tuple[str, str, int, str]]
-    clean_share_rows: list[CleanShareRow]
-    origin_share_rows: list[OriginShareRow]
-    export_control_rows: list[ExportControlRow]
+    independence: dict[str, IndependenceRule]
+    clean_share_rows: dict[tuple[str, str, int], CleanShareRow]  # by row key
+    origin_share_rows: dict[tuple[str, str, int], OriginShareRow]
+    export_control_rows: dict[tuple[str, str, int], ExportControlRow]
     agreements: dict[str, Agreement]
+    payers: dict[str, dict[str, float]]  # facility -> region -> share of its capex it pays
     budgets: dict[str, BudgetLimit]
     strict: bool
     retag_cost: float
@@ -332,13 +368,12 @@ def prepare(inp: Inputs, strict: bool | None = None) -> ModelData:
     ]
     retag_index = [(r, c, y) for (r, c) in sorted(present) if r not in restricted for y in years]
 
-    clean_rows, origin_rows = _independence(inp, years)
+    rules, clean_rows, origin_rows = _independence(inp, years, demand)
     controls = _export_controls(inp, years, lanes)
     agreements = _agreements(inp, years)
     budgets = _budgets(inp, years, agreements)
 
     return ModelData(
-        inputs=inp,
         years=years,
         step=h.step,
         discount=discount,
@@ -366,10 +401,12 @@ def prepare(inp: Inputs, strict: bool | None = None) -> ModelData:
         stockpiles=stockpiles,
         stock_index=stock_index,
         balance_index=balance_index,
-        clean_share_rows=clean_rows,
-        origin_share_rows=origin_rows,
-        export_control_rows=controls,
+        independence=rules,
+        clean_share_rows={row.key: row for row in clean_rows},
+        origin_share_rows={row.key: row for row in origin_rows},
+        export_control_rows={row.key: row for row in controls},
         agreements=agreements,
+        payers=payer_shares(inp, agreements),
         budgets=budgets,
         strict=inp.options.strict if strict is None else strict,
         retag_cost=inp.options.retag_cost,
@@ -450,7 +487,14 @@ def _lanes(inp: Inputs, years: list[int], makes, uses):
     return lanes, transport, tariff
 
 
-def _independence(inp: Inputs, years: list[int]):
+def group_demand(demand: dict, regions, commodity: str, year: int) -> float:
+    """Demand of a group of regions for `commodity` in `year` (t/yr): what a clean share of the
+    group is a share of."""
+    return sum(demand.get((r, commodity, year), 0.0) for r in regions)
+
+
+def _independence(inp: Inputs, years: list[int], demand: dict):
+    rules: dict[str, IndependenceRule] = {}
     clean_rows, origin_rows = [], []
     for rid, rule in inp.independence.items():
         group = _select(rule.regions, inp)
@@ -458,11 +502,20 @@ def _independence(inp: Inputs, years: list[int]):
         active = [y for y in years if _active(y, rule.start, rule.end)]
         if rule.kind == "min_clean_share":
             groups = [(r,) for r in group] if rule.each_region else [tuple(group)]
+            rules[rid] = IndependenceRule(
+                rid, rule.kind, rule.commodity, tuple(groups), tuple(active)
+            )
             for g in groups:
                 for y in active:
                     if shares[y] > 0:
-                        clean_rows.append(CleanShareRow(rid, g, rule.commodity, y, shares[y]))
+                        total = group_demand(demand, g, rule.commodity, y)
+                        clean_rows.append(
+                            CleanShareRow(rid, g, rule.commodity, y, shares[y], total)
+                        )
         else:
+            rules[rid] = IndependenceRule(
+                rid, rule.kind, rule.commodity, (tuple(group),), tuple(active)
+            )
             origins = (
                 _select(rule.origins, inp)
                 if rule.origins
@@ -474,7 +527,7 @@ def _independence(inp: Inputs, years: list[int]):
                         origin_rows.append(
                             OriginShareRow(rid, tuple(group), rule.commodity, y, o, shares[y])
                         )
-    return clean_rows, origin_rows
+    return rules, clean_rows, origin_rows
 
 
 def _export_controls(inp: Inputs, years: list[int], lanes) -> list[ExportControlRow]:
@@ -486,7 +539,7 @@ def _export_controls(inp: Inputs, years: list[int], lanes) -> list[ExportControl
             hit = [(cc, o, d) for (cc, o, d) in lanes if cc == c and o in origins and d in dests]
             for y in years:
                 if _active(y, x.start, x.end):
-                    rows.append(ExportControlRow(xid, c, y, limits[y], hit))
+                    rows.append(ExportControlRow(xid, c, y, limits[y], tuple(hit)))
     return rows
 
 

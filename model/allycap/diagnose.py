@@ -17,27 +17,15 @@ import pyomo.environ as pyo
 
 from allycap import highs_bridge
 from allycap.data import ModelData
+from allycap.formulation.family import where
+from allycap.formulation.registry import POLICY, ROWS
 from allycap.inputs.load import RawInputs
 from allycap.options import SolveOptions
 from allycap.solve import solve_model
 from allycap.trace import family_and_index, input_path, label
 
-# Families a user sets directly; the others (balance, capacity, ...) are physics.
-POLICY = (
-    "clean_share",
-    "origin_share",
-    "export_control",
-    "sharing_min",
-    "sharing_max",
-    "sharing_shipped",
-    "sharing_shipped_max",
-    "budget_per_year",
-    "budget_total",
-    "stock_cover",
-    "demand_met",
-    "build_max",
-    "resource_limit",
-)
+# POLICY: the rows a user sets directly, in the order they are explained (each family declares
+# its own, `RowSpec.policy` and `rank`); the others (balance, capacity, ...) are physics.
 MAX_PROBES = 4  # extra LPs solved to measure how far the model can go toward a rule
 
 
@@ -157,88 +145,14 @@ def _best_toward(m: pyo.ConcreteModel, con, siblings: list, options=None) -> flo
             c.activate()
 
 
-def _late_candidates(data: ModelData, commodity: str, year: int) -> list[str]:
-    """Plants outside restricted origins that make `commodity` but cannot be online by `year`."""
-    fac = data.facilities
-    notes = []
-    for f in fac.index:
-        if fac.at[f, "output"] != commodity or fac.at[f, "region"] in data.restricted:
-            continue
-        lead = fac.at[f, "lead_time"]
-        if lead is None or lead != lead:
-            continue
-        vint = data.vintages.get(f)
-        first = min(v + int(lead) for v in vint.decisions) if vint and vint.decisions else None
-        if first is None or first > year:
-            when = f"from {first}" if first else "never inside the horizon"
-            notes.append(f"{f} (lead time {int(lead)} years) could be online {when}")
-    return notes
-
-
 def _sentence(c: Conflict, m, data: ModelData, best: float | None) -> str:
-    d = data
-    where = f" ({c.file}:{c.line})" if c.file else ""
+    """One sentence on a conflicting row: its family's own (`RowSpec.sentence`), or the row's
+    label and input."""
+    spec = ROWS.get(c.family)
+    if spec is not None and spec.sentence is not None:
+        return spec.sentence(c, data, best)
     have = "" if best is None else f"; the rest of the model can reach at most {best:,.0f}"
-    if c.family == "clean_share":
-        row = d.clean_share_rows[c.index[0]]
-        total = sum(d.demand.get((r, row.commodity, row.year), 0.0) for r in row.regions)
-        need = row.share * total
-        text = (
-            f"independence rule {row.rule}{where} requires {row.share:.0%} of {row.commodity} "
-            f"demand in {'+'.join(row.regions)} in {row.year} to be clean: {need:,.0f} t"
-        )
-        if best is not None:
-            text += f"; clean {row.commodity} that can be delivered there in {row.year} is at most "
-            text += f"{best:,.0f} t"
-        late = _late_candidates(d, row.commodity, row.year)
-        if late:
-            text += ". Candidate plants too late for it: " + "; ".join(late[:4])
-        return text + "."
-    if c.family == "stock_cover":
-        r, com, y = c.index
-        pile = d.stockpiles[r, com]
-        need = pile.cover[y] * d.demand.get((r, com, y), 0.0) + pile.min_level[y]
-        text = f"stockpile {pile.id}{where} requires {need:,.0f} t of {com} in {r} in {y}"
-        if best is not None:
-            text += f"; at most {best:,.0f} t can be held then"
-        return text + "."
-    if c.family == "demand_met":
-        r, com, y = c.index
-        text = (
-            f"strict mode: demand for {com} in {r} in {y} is {d.demand[r, com, y]:,.0f} t and "
-            "may not go unmet"
-        )
-        if best is not None:
-            text += f"; at most {best:,.0f} t can be delivered"
-        return text + "."
-    if c.family in ("budget_per_year", "budget_total"):
-        b = d.budgets[c.index[0]]
-        limit = b.total if c.family == "budget_total" else d.step * b.per_year[c.index[1]]
-        when = "in total" if c.family == "budget_total" else f"in {c.index[1]}"
-        text = f"budget {b.id}{where} allows {limit:,.1f} M$ {when}"
-        if best is not None:
-            text += f"; the other rules need at least {best:,.1f} M$ of its spending"
-        return text + "."
-    if c.family == "export_control":
-        row = d.export_control_rows[c.index[0]]
-        text = (
-            f"export control {row.control}{where} limits {row.commodity} to {row.limit:,.0f} t in "
-            f"{row.year}"
-        )
-        if best is not None:
-            text += f"; the other rules need at least {best:,.0f} t through it"
-        return text + "."
-    if c.family == "build_max":
-        f = c.index[0]
-        cap = data.facilities.at[f, "max_new"]
-        return f"new capacity at {f}{where} is capped at {cap:,.0f} t/yr (expansion.max)."
-    if c.family == "resource_limit":
-        f = c.index[0]
-        cap = data.facilities.at[f, "resource"]
-        return f"{f}{where} may produce at most {cap:,.0f} t over the horizon (resource)."
-    if c.family.startswith("sharing"):
-        return f"sharing agreement {c.input_path[-1]}{where}: {c.label} cannot hold{have}."
-    return f"{c.label}{where} (from {'.'.join(map(str, c.input_path)) or 'the model'}){have}."
+    return f"{c.label}{where(c)} (from {'.'.join(map(str, c.input_path)) or 'the model'}){have}."
 
 
 def diagnose(
@@ -270,14 +184,7 @@ def diagnose(
         family = getattr(m, c.family)
         comp = family[c.index if len(c.index) != 1 else c.index[0]]
         best = None
-        if probes < MAX_PROBES and c.family in (
-            "clean_share",
-            "stock_cover",
-            "demand_met",
-            "budget_per_year",
-            "budget_total",
-            "export_control",
-        ):
+        if probes < MAX_PROBES and ROWS[c.family].probe:
             siblings = [
                 row
                 for row in family.values()

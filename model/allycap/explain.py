@@ -24,6 +24,14 @@ def _read(run: Path, name: str) -> pd.DataFrame:
     return read_table(run, name, needed_by="`allycap explain`", error=ExplainError)
 
 
+def _families(explain: str) -> list[str]:
+    """duals.csv families that `explain` reads for `explain` ("price", "market", "facility"), as
+    each family declares (`DualSpec.explain`)."""
+    from allycap.formulation.registry import dual_families
+
+    return dual_families(explain=explain)
+
+
 def _kusd(musd_per_t: float) -> str:
     """M$ per tonne as USD per kg (1 M$/t = 1,000 USD/kg)."""
     return f"{musd_per_t * 1e3:,.2f} USD/kg"
@@ -96,7 +104,7 @@ def explain_facility(run: Path, facility: str) -> str:
             "  It cannot add capacity (no expansion, or none that can be online in the horizon)."
         )
     duals = _read(run, "duals")
-    own = duals[(duals.family == "build") & (duals.rule == facility)]
+    own = duals[duals.family.isin(_families("facility")) & (duals.rule == facility)]
     for d in own.itertuples():
         lines.append(f"  Binding: {d.meaning}: {d.value:,.4f} {d.unit}.")
     scarce = rows[(rows.capacity_rent_musd_per_t_yr > 1e-9) & (rows.production_t > 0)]
@@ -121,7 +129,7 @@ def explain_market(run: Path, region: str, commodity: str, year: int) -> str:
         )
     duals = _read(run, "duals")
     price = duals[
-        (duals.family == "demand")
+        duals.family.isin(_families("price"))
         & (duals.region == region)
         & (duals.commodity == commodity)
         & (duals.year == year)
@@ -152,14 +160,14 @@ def explain_market(run: Path, region: str, commodity: str, year: int) -> str:
         for c in local.itertuples():
             lines.append(f"    {c.facility}: {c.production_t:,.0f} t of {c.capacity_t:,.0f} t/yr")
     rules = duals[
-        (duals.family.isin(["independence", "export_control", "stockpile"]))
+        duals.family.isin(_families("market"))
         & (duals.year == year)
         & (duals.commodity == commodity)
     ]
-    rules = rules[
-        rules.region.fillna("").str.split("+").map(lambda rs: region in rs)
-        | (rules.family == "export_control")
-    ]
+    # a rule binds this market when its region (a group joined by `+`) includes it, or when it
+    # names no region (an export control: all its destinations)
+    regions = rules.region.fillna("")
+    rules = rules[regions.str.split("+").map(lambda rs: region in rs) | (regions == "")]
     for d in rules.itertuples():
         lines.append(f"  Binding rule {d.family} {d.rule}: {d.meaning}: {d.value:,.4f} {d.unit}.")
     return "\n".join(lines)

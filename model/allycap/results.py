@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pyomo.environ as pyo
 
-from allycap.data import CLEAN, OTHER, TAGS, ModelData, payer_shares
-from allycap.formulation.objective import CATEGORIES
+from allycap.data import CLEAN, OTHER, TAGS, ModelData
+from allycap.formulation.objective import CATEGORIES, cost_terms
+from allycap.formulation.registry import DUAL_ROWS, dual_families
+from allycap.formulation.stockpiles import required
 from allycap.solve import SolveOutcome
 from allycap.tables import TABLES
 
@@ -46,7 +48,7 @@ def extract(m: pyo.ConcreteModel, d: ModelData, outcome: SolveOutcome, scenario:
         res.tables = {name: pd.DataFrame() for name in TABLES}
         return res
     fac = d.facilities
-    payers = payer_shares(d.inputs, d.agreements)
+    payers = d.payers
 
     rows = []
     for f, v in m.new:
@@ -243,7 +245,7 @@ def extract(m: pyo.ConcreteModel, d: ModelData, outcome: SolveOutcome, scenario:
                 "year": y,
                 "tag": k,
                 "level_t": _v(m.stock[r, c, y, k]),
-                "required_t": pile.cover[y] * d.demand.get((r, c, y), 0.0) + pile.min_level[y],
+                "required_t": required(d, pile, y),
             }
         )
     stocks = _frame(
@@ -252,7 +254,7 @@ def extract(m: pyo.ConcreteModel, d: ModelData, outcome: SolveOutcome, scenario:
         ["stockpile", "region", "commodity", "year", "tag", "level_t", "required_t"],
     )
 
-    costs = _costs(m, d, payers)
+    costs = _costs(m, d)
     duals = _duals(m, d, outcome)
     marginals = _marginals(m, d, outcome)
     res.tables = {
@@ -279,34 +281,22 @@ def _frame(rows: list[dict], sort: list[str], columns: list[str]) -> pd.DataFram
     return frame
 
 
-def _costs(m, d: ModelData, payers) -> pd.DataFrame:
-    """Cost by year, category and region: annual (undiscounted) and present value."""
-    fac = d.facilities
+def _costs(m, d: ModelData) -> pd.DataFrame:
+    """Cost by year, category and region: annual (undiscounted) and present value.
+
+    Read off the cost terms the families declare, the very terms of the objective: the present
+    values add up to the objective (one account)."""
     acc: dict[tuple[int, str, str], float] = defaultdict(float)  # annual M$
-    for f, y in m.online:
-        annual = d.annualized_capex[f] * _v(m.online[f, y])
-        for p, s in payers[f].items():
-            acc[y, "capital", p] += annual * s
-    for f in fac.index:
-        om = float(fac.at[f, "fixed_om"])
-        if om > 0:
-            for y in d.years:
-                online = _v(m.online[f, y]) if f in d.vintages else 0.0
-                acc[y, "fixed_om", fac.at[f, "region"]] += om * (d.existing[f, y] + online)
-    for f, y, k in d.prod_index:
-        acc[y, "variable", fac.at[f, "region"]] += d.variable_cost[f, y] * _v(m.prod[f, y, k])
-    for c, o, dest, y, k in d.ship_index:
-        q = _v(m.ship[c, o, dest, y, k])
-        if q:
-            acc[y, "transport", dest] += d.transport_cost[c, o, dest, y] * q
-            acc[y, "tariff", dest] += d.tariff_cost[c, o, dest, y] * q
-    if not d.strict:
-        for r, c, y in m.unmet:
-            acc[y, "unmet", r] += d.unmet_penalty[c] * _v(m.unmet[r, c, y])
-    for r, c, y, k in d.stock_index:
-        acc[y, "holding", r] += d.stockpiles[r, c].holding_cost * _v(m.stock[r, c, y, k])
-    for r, c, y in d.retag_index:
-        acc[y, "retag", r] += d.retag_cost * _v(m.retag[r, c, y])
+    for category, terms in cost_terms(m, d).items():
+        for t in terms:
+            annual = t.coef * (_v(t.var) if t.var is not None else 1.0)
+            if not annual:
+                continue
+            if isinstance(t.region, str):
+                acc[t.year, category, t.region] += annual
+            else:
+                for region, share in t.region:
+                    acc[t.year, category, region] += annual * share
     rows = [
         {
             "year": y,
@@ -392,168 +382,42 @@ def _marginals(m, d: ModelData, outcome: SolveOutcome) -> pd.DataFrame:
     return _frame(rows, ["facility", "year", "tag"], MARGINAL_COLUMNS)
 
 
+DUAL_COLUMNS = ["family", "rule", "region", "commodity", "year", "dual", "value", "unit", "meaning"]
+
+
 def _duals(m, d: ModelData, outcome: SolveOutcome) -> pd.DataFrame:
-    """Shadow prices in user terms. A degenerate LP can have several valid duals."""
+    """Shadow prices in user terms, for every row whose family declares a dual (`DualSpec`).
+    A row's index names its input, so its columns are read off the index. A degenerate LP can
+    have several valid duals."""
     duals = outcome.duals
     if not duals:
-        return pd.DataFrame(
-            columns=[
-                "family",
-                "rule",
-                "region",
-                "commodity",
-                "year",
-                "dual",
-                "value",
-                "unit",
-                "meaning",
-            ]
-        )
+        return pd.DataFrame(columns=DUAL_COLUMNS)
     rows = []
-
-    def add(family, rule, region, commodity, year, dual, value, unit, meaning):
-        if abs(dual) > 1e-12:
+    for spec in DUAL_ROWS:
+        component = getattr(m, spec.component, None)
+        if component is None:
+            continue
+        ds = spec.dual
+        for index, con in component.items():
+            dual = duals.get(con, 0.0)
+            if abs(dual) <= 1e-12:
+                continue
+            key = index if isinstance(index, tuple) else (index,)
+            rule, region, commodity, year = ds.where(key, d)
             rows.append(
                 {
-                    "family": family,
+                    "family": ds.family,
                     "rule": rule,
                     "region": region,
                     "commodity": commodity,
                     "year": year,
                     "dual": dual,
-                    "value": value,
-                    "unit": unit,
-                    "meaning": meaning,
+                    "value": ds.value(dual, key, d),
+                    "unit": ds.unit,
+                    "meaning": ds.meaning,
                 }
             )
-
-    for (r, c, y), con in m.demand_met.items():
-        dual = duals.get(con, 0.0)
-        add(
-            "demand",
-            "",
-            r,
-            c,
-            y,
-            dual,
-            dual / d.weight[y] * 1e3,
-            "USD/kg",
-            "marginal cost of one more tonne delivered, in that year's money",
-        )
-    for i, con in m.clean_share.items():
-        row = d.clean_share_rows[i]
-        dual = duals.get(con, 0.0)
-        total = sum(d.demand.get((r, row.commodity, row.year), 0.0) for r in row.regions)
-        add(
-            "independence",
-            row.rule,
-            "+".join(row.regions),
-            row.commodity,
-            row.year,
-            dual,
-            dual * total / 100,
-            "M$ PV per percentage point",
-            "cost of raising the required clean share by one point",
-        )
-    for i, con in m.origin_share.items():
-        row = d.origin_share_rows[i]
-        dual = duals.get(con, 0.0)
-        add(
-            "independence",
-            row.rule,
-            row.origin,
-            row.commodity,
-            row.year,
-            dual,
-            -dual,
-            "M$ PV per t/yr",
-            "saving from one more tonne allowed from this origin",
-        )
-    for (b, y), con in m.budget_per_year.items():
-        dual = duals.get(con, 0.0)
-        add(
-            "budget",
-            b,
-            "",
-            "",
-            y,
-            dual,
-            -dual * d.step,
-            "M$ PV per M$/yr",
-            "value of one more M$ a year in this budget",
-        )
-    for b, con in m.budget_total.items():
-        dual = duals.get(con, 0.0)
-        add(
-            "budget",
-            b,
-            "",
-            "",
-            None,
-            dual,
-            -dual,
-            "M$ PV per M$",
-            "value of one more M$ in this budget's total",
-        )
-    limits = (
-        (m.build_max, "M$ PV per t/yr", "saving from allowing one more t/yr of new capacity (max)"),
-        (m.resource_limit, "M$ PV per t", "saving from one more tonne of resource"),
-    )
-    for component, unit, meaning in limits:
-        for f, con in component.items():
-            dual = duals.get(con, 0.0)
-            add(
-                "build",
-                f,
-                d.facilities.at[f, "region"],
-                d.facilities.at[f, "output"],
-                None,
-                dual,
-                -dual,
-                unit,
-                meaning,
-            )
-    for (r, c, y), con in m.stock_cover.items():
-        dual = duals.get(con, 0.0)
-        add(
-            "stockpile",
-            d.stockpiles[r, c].id,
-            r,
-            c,
-            y,
-            dual,
-            dual / d.weight[y] * 1e3,
-            "USD/kg",
-            "cost of requiring one more tonne in the stockpile, in that year's money",
-        )
-    for i, con in m.export_control.items():
-        row = d.export_control_rows[i]
-        dual = duals.get(con, 0.0)
-        add(
-            "export_control",
-            row.control,
-            "",
-            row.commodity,
-            row.year,
-            dual,
-            -dual / d.weight[row.year] * 1e3,
-            "USD/kg",
-            "saving from one more tonne allowed through the control, in that year's money",
-        )
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "family",
-            "rule",
-            "region",
-            "commodity",
-            "year",
-            "dual",
-            "value",
-            "unit",
-            "meaning",
-        ],
-    )
+    frame = pd.DataFrame(rows, columns=DUAL_COLUMNS)
     if len(frame):
         frame["year"] = frame["year"].astype("Int64")
         frame = frame.sort_values(
@@ -595,7 +459,7 @@ def _kpis(res: Results, d: ModelData) -> dict:
 def _shadow_prices(duals: pd.DataFrame) -> dict:
     """The policy shadow prices, by family and rule: {year: value} with the unit beside."""
     out: dict = {}
-    policy = duals[duals.family.isin(["independence", "budget", "export_control", "stockpile"])]
+    policy = duals[duals.family.isin(dual_families(summary=True))]
     for (family, rule), part in policy.groupby(["family", "rule"], sort=True):
         by_year = {
             ("total" if pd.isna(y) else int(y)): round(float(v), 9)

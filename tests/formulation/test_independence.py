@@ -77,9 +77,11 @@ def test_binding_clean_share_raises_cost_and_has_a_positive_dual(solve):
 
     # The rule is binding in the Pyomo model, and the dual predicts a re-solve: raising the
     # share (a mutable parameter) from 0.6 to 0.8 adds 2 clean tonnes at 2 M$ each, cost 26.
-    assert list(r.model.clean_share) == [0]
-    assert r.model.clean_share[0].lslack() == pytest.approx(0.0, abs=1e-7)
-    r.model.clean_share_target[0] = 0.8
+    # The row is named after its input: rule, group, year.
+    key = ("usa_clean", "USA", 2030)
+    assert list(r.model.clean_share) == [key]
+    assert r.model.clean_share[key].lslack() == pytest.approx(0.0, abs=1e-7)
+    r.model.clean_share_target[key] = 0.8
     again = solve_model(r.model)
     assert again.objective == pytest.approx(22.0 + 2.0 * (0.8 - 0.6) * 10, rel=REL)
 

@@ -4,6 +4,9 @@ new[f,v] is capacity decided in year v, online from v + lead_time for `lifetime`
 capacity online from new builds is carried as a running sum, online[f,y], so each decision
 enters at most two rows (when it comes online and when it retires): O(years) non-zeros per
 facility instead of a double sum over years.
+
+Costs: capital (annuity on capacity online, split among payers), fixed O&M (on existing and new
+capacity), variable cost (on output).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from allycap.data import ModelData
+from allycap.formulation.family import CostTerm, DualSpec, Family, RowSpec, VarSpec, where
 
 
 def add_capacity(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -73,3 +77,147 @@ def add_capacity(m: pyo.ConcreteModel, d: ModelData) -> None:
 
 def _given(value) -> bool:
     return value is not None and value == value  # pandas stores a missing number as NaN
+
+
+def cost_terms(m, d: ModelData) -> dict[str, list[CostTerm]]:
+    fac = d.facilities
+    region = fac["region"].to_dict() if len(fac) else {}
+    payers = {f: tuple(d.payers[f].items()) for f in d.vintages}
+    capital = [CostTerm(y, payers[f], d.annualized_capex[f], m.online[f, y]) for f, y in m.online]
+    fixed_om = []
+    for f, om in fac["fixed_om"].items():
+        om = float(om)
+        if om == 0:
+            continue
+        r = region[f]
+        for y in d.years:
+            if d.existing[f, y] > 0:
+                fixed_om.append(CostTerm(y, r, om * d.existing[f, y], None))
+            if f in d.vintages:
+                fixed_om.append(CostTerm(y, r, om, m.online[f, y]))
+    variable = [
+        CostTerm(y, region[f], d.variable_cost[f, y], m.prod[f, y, k])
+        for f, y, k in d.prod_index
+        if d.variable_cost[f, y] != 0
+    ]
+    return {"capital": capital, "fixed_om": fixed_om, "variable": variable}
+
+
+def late_candidates(d: ModelData, commodity: str, year: int) -> list[str]:
+    """Plants outside restricted origins that make `commodity` but cannot be online by `year`."""
+    fac = d.facilities
+    notes = []
+    for f in fac.index:
+        if fac.at[f, "output"] != commodity or fac.at[f, "region"] in d.restricted:
+            continue
+        lead = fac.at[f, "lead_time"]
+        if lead is None or lead != lead:
+            continue
+        vint = d.vintages.get(f)
+        first = min(v + int(lead) for v in vint.decisions) if vint and vint.decisions else None
+        if first is None or first > year:
+            when = f"from {first}" if first else "never inside the horizon"
+            notes.append(f"{f} (lead time {int(lead)} years) could be online {when}")
+    return notes
+
+
+def _expansion(index, d) -> tuple:
+    return ("facilities", index[0], "expansion")
+
+
+def _facility(index, d) -> tuple:
+    return ("facilities", index[0])
+
+
+def _build_where(index, d: ModelData) -> tuple:
+    f = index[0]
+    return (f, d.facilities.at[f, "region"], d.facilities.at[f, "output"], None)
+
+
+def _max_sentence(c, d: ModelData, best) -> str:
+    f = c.index[0]
+    cap = d.facilities.at[f, "max_new"]
+    return f"new capacity at {f}{where(c)} is capped at {cap:,.0f} t/yr (expansion.max)."
+
+
+def _resource_sentence(c, d: ModelData, best) -> str:
+    f = c.index[0]
+    cap = d.facilities.at[f, "resource"]
+    return f"{f}{where(c)} may produce at most {cap:,.0f} t over the horizon (resource)."
+
+
+FAMILY = Family(
+    name="capacity",
+    build=add_capacity,
+    variables=(
+        VarSpec("new", ("facility", "decision_year"), _expansion, "t/yr"),
+        VarSpec("online", ("facility", "year"), _expansion, "t/yr"),
+        VarSpec("prod", ("facility", "year", "tag"), _facility, "t/yr"),
+    ),
+    rows=(
+        RowSpec(
+            "online_balance",
+            ("facility", "year"),
+            _expansion,
+            doc="new capacity online is the running sum of vintages",
+        ),
+        RowSpec(
+            "capacity_limit",
+            ("facility", "year"),
+            _facility,
+            doc="output is at most available existing and new capacity",
+        ),
+        RowSpec(
+            "build_max",
+            ("facility",),
+            lambda index, d: ("facilities", index[0], "expansion", "max"),
+            doc="new capacity over the horizon is at most expansion.max",
+            kind="investment",
+            policy=True,
+            rank=80,
+            sentence=_max_sentence,
+            dual=DualSpec(
+                family="build",
+                title="`build` (expansion max)",
+                unit="M$ PV per t/yr",
+                meaning="saving from allowing one more t/yr of new capacity (max)",
+                formula="`-dual`",
+                reads_as="saving from allowing one more t/yr of new capacity at the facility "
+                "(`expansion.max`)",
+                where=_build_where,
+                value=lambda dual, index, d: -dual,
+                explain="facility",
+            ),
+        ),
+        RowSpec(
+            "build_ramp",
+            ("facility", "decision_year"),
+            _expansion,
+            doc="new capacity decided in one year is at most step * expansion.ramp",
+            kind="investment",
+        ),
+        RowSpec(
+            "resource_limit",
+            ("facility",),
+            lambda index, d: ("facilities", index[0], "resource"),
+            doc="output over the horizon is at most the facility's resource",
+            policy=True,
+            rank=90,
+            sentence=_resource_sentence,
+            dual=DualSpec(
+                family="build",
+                title="`build` (resource)",
+                unit="M$ PV per t",
+                meaning="saving from one more tonne of resource",
+                formula="`-dual`",
+                reads_as="saving from one more tonne of the facility's `resource` (its output "
+                "over the horizon)",
+                where=_build_where,
+                value=lambda dual, index, d: -dual,
+                explain="facility",
+            ),
+        ),
+    ),
+    categories=("capital", "fixed_om", "variable"),
+    cost_terms=cost_terms,
+)

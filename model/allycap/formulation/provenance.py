@@ -15,9 +15,32 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from allycap.data import ModelData
+from allycap.formulation.family import CostTerm, Family, VarSpec
 
 
 def add_provenance(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.retag = pyo.Var(
         d.retag_index, within=pyo.NonNegativeReals, doc="clean material re-tagged other, t/yr"
     )
+
+
+def cost_terms(m, d: ModelData) -> dict[str, list[CostTerm]]:
+    if d.retag_cost <= 0:
+        return {"retag": []}
+    return {"retag": [CostTerm(y, r, d.retag_cost, m.retag[r, c, y]) for r, c, y in d.retag_index]}
+
+
+FAMILY = Family(
+    name="provenance",
+    build=add_provenance,
+    variables=(
+        VarSpec(
+            "retag",
+            ("region", "commodity", "year"),
+            lambda index, d: ("commodities", index[1]),
+            "t/yr",
+        ),
+    ),
+    categories=("retag",),
+    cost_terms=cost_terms,
+)

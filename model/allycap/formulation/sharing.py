@@ -21,6 +21,7 @@ from collections import defaultdict
 import pyomo.environ as pyo
 
 from allycap.data import TAGS, ModelData
+from allycap.formulation.family import Family, RowSpec, VarSpec, where
 
 
 def add_sharing(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -79,3 +80,64 @@ def add_sharing(m: pyo.ConcreteModel, d: ModelData) -> None:
         return sent <= allocated + sum(a * v for a, v in other.get((h, c, y), []))
 
     m.sharing_shipped_max = pyo.Constraint(list(shipped), rule=ship_max_rule)
+
+
+def _path(index, d: ModelData) -> tuple:
+    return ("sharing", index[0])
+
+
+def _shipped_path(index, d: ModelData) -> tuple:
+    host, partner, commodity, year = index
+    ids = [
+        a.id
+        for a in d.agreements.values()
+        if a.host == host and partner in a.min_share and a.commodity == commodity
+    ]
+    return ("sharing", ids[0]) if ids else ("sharing",)
+
+
+def _sentence(c, d: ModelData, best) -> str:
+    have = "" if best is None else f"; the rest of the model can reach at most {best:,.0f}"
+    return f"sharing agreement {c.input_path[-1]}{where(c)}: {c.label} cannot hold{have}."
+
+
+def _row(component, names, path, doc, rank=0) -> RowSpec:
+    return RowSpec(component, names, path, doc, policy=rank > 0, rank=rank, sentence=_sentence)
+
+
+FAMILY = Family(
+    name="sharing",
+    build=add_sharing,
+    variables=(VarSpec("alloc", ("agreement", "partner", "year"), _path, "t/yr"),),
+    rows=(
+        _row("sharing_total", ("agreement", "year"), _path, "every tonne goes to a partner"),
+        _row(
+            "sharing_min",
+            ("agreement", "partner", "year"),
+            _path,
+            "a partner gets at least its minimum share",
+            rank=40,
+        ),
+        _row(
+            "sharing_max",
+            ("agreement", "partner", "year"),
+            _path,
+            "no single market gets more than the maximum market share",
+            rank=41,
+        ),
+        _row(
+            "sharing_shipped",
+            ("host", "partner", "commodity", "year"),
+            _shipped_path,
+            "allocations to other regions are shipped from the host",
+            rank=42,
+        ),
+        _row(
+            "sharing_shipped_max",
+            ("host", "partner", "commodity", "year"),
+            _shipped_path,
+            "a partner gets no more of the agreements' output than its allocation",
+            rank=43,
+        ),
+    ),
+)

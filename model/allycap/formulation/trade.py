@@ -1,8 +1,8 @@
 """Trade: shipments on lanes (commodity, origin, destination), by year and tag.
 
 Lanes come from `data.prepare`: tradable commodities, from a region that makes or stocks the
-commodity to one that uses it, minus closed routes. Costs (transport and tariffs) are in the
-objective family.
+commodity to one that uses it, minus closed routes. Costs: transport and tariffs on each
+shipment, charged to the destination.
 
 No re-export: a region ships out at most what it makes plus the stock it carried in, so
 imported material cannot pass through a third country (tariffs and export controls follow the
@@ -17,6 +17,7 @@ from collections import defaultdict
 import pyomo.environ as pyo
 
 from allycap.data import ModelData
+from allycap.formulation.family import CostTerm, Family, RowSpec, VarSpec
 
 
 def add_trade(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -44,3 +45,37 @@ def add_trade(m: pyo.ConcreteModel, d: ModelData) -> None:
         return sum(outbound[r, c, y]) <= own + carried
 
     m.no_reexport = pyo.Constraint(list(outbound), rule=no_reexport_rule)
+
+
+def cost_terms(m, d: ModelData) -> dict[str, list[CostTerm]]:
+    transport, tariff = [], []
+    for c, o, dest, y, k in d.ship_index:
+        var = m.ship[c, o, dest, y, k]
+        if d.transport_cost[c, o, dest, y] != 0:
+            transport.append(CostTerm(y, dest, d.transport_cost[c, o, dest, y], var))
+        if d.tariff_cost[c, o, dest, y] != 0:
+            tariff.append(CostTerm(y, dest, d.tariff_cost[c, o, dest, y], var))
+    return {"transport": transport, "tariff": tariff}
+
+
+def _trade(index, d) -> tuple:
+    return ("trade",)
+
+
+FAMILY = Family(
+    name="trade",
+    build=add_trade,
+    variables=(
+        VarSpec("ship", ("commodity", "origin", "destination", "year", "tag"), _trade, "t/yr"),
+    ),
+    rows=(
+        RowSpec(
+            "no_reexport",
+            ("region", "commodity", "year"),
+            _trade,
+            doc="a region ships out at most what it makes plus the stock it carried in",
+        ),
+    ),
+    categories=("transport", "tariff"),
+    cost_terms=cost_terms,
+)

@@ -22,8 +22,6 @@ from pathlib import Path
 from allycap.options import BatchOptions, SolveOptions
 from allycap.studies.cases import Case, StudyError, operations, prepare_case
 
-INVESTMENT_ONLY = ("build_max", "build_ramp", "budget_per_year", "budget_total")
-
 
 @dataclass(frozen=True)
 class Portfolio:
@@ -63,6 +61,8 @@ def fix_portfolio(m, portfolio: dict[tuple[str, int], float]) -> list[tuple[str,
 
     Works on a model or on one scenario block of a robust model.
     """
+    from allycap.formulation.registry import INVESTMENT_ONLY  # rows declared kind="investment"
+
     for key, var in m.new.items():
         var.fix(portfolio.get(key, 0.0))
     for name in INVESTMENT_ONLY:

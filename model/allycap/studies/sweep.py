@@ -268,9 +268,10 @@ def _column_order(frame, plan: SweepPlan) -> list[str]:
 
 
 def _rule_rows(m, data, rule: str) -> tuple[list, list]:
-    """(clean-share row indices, origin-share row indices) of `rule` in the built model."""
-    clean = [i for i in m.clean_share_target if data.clean_share_rows[i].rule == rule]
-    origin = [i for i in m.origin_share_limit if data.origin_share_rows[i].rule == rule]
+    """(clean-share row keys, origin-share row keys) of `rule` in the built model: rows are
+    named after their rule, `clean_share[rule, group, year]`, `origin_share[rule, origin, year]`."""
+    clean = [key for key in m.clean_share_target if key[0] == rule]
+    origin = [key for key in m.origin_share_limit if key[0] == rule]
     return clean, origin
 
 
@@ -292,10 +293,10 @@ def _persistent_chunk(plan: SweepPlan, indices: list[int], progress=None) -> lis
     def set_point(point: tuple[int, ...]) -> None:
         for axis, k in zip(plan.axes, point, strict=True):
             clean, origin = targets[axis.rule]
-            for i in clean:
-                m.clean_share_target[i] = axis.values[k]
-            for i in origin:
-                m.origin_share_limit[i] = axis.values[k]
+            for key in clean:
+                m.clean_share_target[key] = axis.values[k]
+            for key in origin:
+                m.origin_share_limit[key] = axis.values[k]
 
     set_point(points[0])
     first = solve_model(m, options, health=False)
@@ -335,17 +336,17 @@ def _watched(m, data, plan: SweepPlan) -> tuple[list, list]:
     from pyomo.common.collections import ComponentSet
     from pyomo.core.expr.visitor import identify_variables
 
-    from allycap.data import CLEAN, _select
+    from allycap.data import CLEAN
 
     rules = {a.rule for a in plan.axes if a.rule} | ({plan.headline} if plan.headline else set())
-    rows = [m.clean_share[i] for i in m.clean_share if data.clean_share_rows[i].rule in rules]
-    rows += [m.origin_share[i] for i in m.origin_share if data.origin_share_rows[i].rule in rules]
+    rows = [con for key, con in m.clean_share.items() if key[0] in rules]
+    rows += [con for key, con in m.origin_share.items() if key[0] in rules]
     found = ComponentSet(m.unmet.values()) if not data.strict else ComponentSet()
     for con in rows:
         found.update(identify_variables(con.body, include_fixed=False))
     if plan.headline:
-        spec = data.inputs.independence[plan.headline]
-        for r in _select(spec.regions, data.inputs):
+        spec = data.independence[plan.headline]
+        for r in dict.fromkeys(r for g in spec.groups for r in g):
             for y in data.years:
                 key = (r, spec.commodity, y, CLEAN)
                 if key in m.deliver:
@@ -392,14 +393,10 @@ def marginal(m, data, outcome, rule: str) -> float:
 
     total = 0.0
     pairs = [
-        (m.clean_share[i], m.clean_share_target[i])
-        for i in m.clean_share
-        if data.clean_share_rows[i].rule == rule
+        (con, m.clean_share_target[key]) for key, con in m.clean_share.items() if key[0] == rule
     ]
     pairs += [
-        (m.origin_share[i], m.origin_share_limit[i])
-        for i in m.origin_share
-        if data.origin_share_rows[i].rule == rule
+        (con, m.origin_share_limit[key]) for key, con in m.origin_share.items() if key[0] == rule
     ]
     for con, param in pairs:
         y = outcome.duals.get(con, 0.0)
@@ -424,19 +421,15 @@ def marginal(m, data, outcome, rule: str) -> float:
 
 def achieved_clean_shares(m, data, rule: str) -> dict[int, float]:
     """Clean share of the rule's group (lowest over groups with each_region) by active year."""
-    from allycap.data import CLEAN, _active, _select
+    from allycap.data import CLEAN, group_demand
 
-    spec = data.inputs.independence[rule]
-    group = _select(spec.regions, data.inputs)
-    groups = [(r,) for r in group] if getattr(spec, "each_region", False) else [tuple(group)]
+    spec = data.independence[rule]
     c = spec.commodity
     out = {}
-    for y in data.years:
-        if not _active(y, spec.start, spec.end):
-            continue
+    for y in spec.years:
         shares = []
-        for g in groups:
-            dem = sum(data.demand.get((r, c, y), 0.0) for r in g)
+        for g in spec.groups:
+            dem = group_demand(data.demand, g, c, y)
             if dem <= 0:
                 continue
             clean = sum(
