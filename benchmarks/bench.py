@@ -38,6 +38,7 @@ def measure(inputs: str) -> dict:
 
     from allycap.data import prepare
     from allycap.formulation.build import build_model
+    from allycap.highs_bridge import lp as highs_lp
     from allycap.inputs.load import load_inputs
     from allycap.inputs.validate import validate
     from allycap.results import extract
@@ -60,7 +61,7 @@ def measure(inputs: str) -> dict:
     t["handoff"] = outcome.handoff_seconds
     t["highs"] = outcome.highs_seconds
     t["solve_other"] = outcome.solve_seconds - outcome.handoff_seconds - outcome.highs_seconds
-    lp = outcome.solver._solver_model.getLp()
+    lp = highs_lp(outcome.solver)
     s = time.perf_counter()
     results = extract(model, data, outcome, "bench")
     t["extract"] = time.perf_counter() - s
@@ -162,10 +163,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes only")
     parser.add_argument("--sizes", nargs="*", help="REGIONSxYEARSxFACILITIES, e.g. 12x16x4")
-    parser.add_argument("--synthetic-only", action="store_true",
-                        help="skip the default inputs (CLI timings, sweep, default row)")
-    parser.add_argument("--sweep-check-all", action="store_true",
-                        help="check every sweep point against a fresh solve (not only 3)")
+    parser.add_argument(
+        "--synthetic-only",
+        action="store_true",
+        help="skip the default inputs (CLI timings, sweep, default row)",
+    )
+    parser.add_argument(
+        "--sweep-check-all",
+        action="store_true",
+        help="check every sweep point against a fresh solve (not only 3)",
+    )
     args = parser.parse_args()
     sizes = args.sizes or (QUICK_SIZES if args.quick else DEFAULT_SIZES)
     allycap = str(Path(sys.executable).parent / "allycap")
@@ -179,22 +186,39 @@ def main() -> None:
         print(f"allycap solve (default inputs, CLI): {solve_wall:6.2f} s wall (median of 3)")
         with tempfile.TemporaryDirectory() as tmp:
             sweep_wall = wall(
-                [allycap, "sweep", "--set", SWEEP_RULE, "--vary", f"{SWEEP_KEY}=0:1:0.05",
-                 "--out", str(Path(tmp) / "sweep"), "--quiet"],
+                [
+                    allycap,
+                    "sweep",
+                    "--set",
+                    SWEEP_RULE,
+                    "--vary",
+                    f"{SWEEP_KEY}=0:1:0.05",
+                    "--out",
+                    str(Path(tmp) / "sweep"),
+                    "--quiet",
+                ],
                 3,
             )
-        print(f"allycap sweep, 21 points (CLI):      {sweep_wall:6.2f} s wall (median of 3): "
-              f"{sweep_wall / solve_wall:.2f} x one solve")
+        print(
+            f"allycap sweep, 21 points (CLI):      {sweep_wall:6.2f} s wall (median of 3): "
+            f"{sweep_wall / solve_wall:.2f} x one solve"
+        )
         s = sweep_ratio(check_all=args.sweep_check_all)
-        print(f"21-point clean-share sweep:          {s['sweep']:6.2f} s in-process ({s['optimal']}"
-              f" of {s['points']} optimal, build included) vs {s['one']:.2f} s for one full "
-              f"pipeline run: ratio {s['sweep'] / s['one']:.2f}")
-        print(f"sweep vs fresh single solves:        largest relative objective difference "
-              f"{s['max_rel_diff']:.1e} over {s['checked']} point(s)")
+        print(
+            f"21-point clean-share sweep:          {s['sweep']:6.2f} s in-process ({s['optimal']}"
+            f" of {s['points']} optimal, build included) vs {s['one']:.2f} s for one full "
+            f"pipeline run: ratio {s['sweep'] / s['one']:.2f}"
+        )
+        print(
+            f"sweep vs fresh single solves:        largest relative objective difference "
+            f"{s['max_rel_diff']:.1e} over {s['checked']} point(s)"
+        )
     print()
-    header = (f"{'instance':<14}{'vars':>9}{'cons':>9}{'nnz':>10}{'load':>7}{'build':>7}"
-              f"{'handoff':>8}{'HiGHS':>7}{'extract':>8}{'write':>7}{'outside':>8}{'ratio':>7}"
-              f"{'peak MB':>9}")
+    header = (
+        f"{'instance':<14}{'vars':>9}{'cons':>9}{'nnz':>10}{'load':>7}{'build':>7}"
+        f"{'handoff':>8}{'HiGHS':>7}{'extract':>8}{'write':>7}{'outside':>8}{'ratio':>7}"
+        f"{'peak MB':>9}"
+    )
     print(header)
     print("-" * len(header))
     rows = []
@@ -209,14 +233,18 @@ def main() -> None:
             m = _in_subprocess(path)
             t = m["times"]
             ratio = m["outside"] / max(t["highs"], 1e-9)
-            print(f"{name:<14}{m['vars']:>9,}{m['cons']:>9,}{m['nnz']:>10,}"
-                  f"{t['load_validate']:>7.2f}{t['prepare'] + t['build']:>7.2f}{t['handoff']:>8.2f}"
-                  f"{t['highs']:>7.2f}{t['extract']:>8.2f}{t['write']:>7.2f}{m['outside']:>8.2f}"
-                  f"{ratio:>7.2f}{m['peak_mb']:>9.0f}")
+            print(
+                f"{name:<14}{m['vars']:>9,}{m['cons']:>9,}{m['nnz']:>10,}"
+                f"{t['load_validate']:>7.2f}{t['prepare'] + t['build']:>7.2f}{t['handoff']:>8.2f}"
+                f"{t['highs']:>7.2f}{t['extract']:>8.2f}{t['write']:>7.2f}{m['outside']:>8.2f}"
+                f"{ratio:>7.2f}{m['peak_mb']:>9.0f}"
+            )
             if name != "default":
                 rows.append(m)
-    print("(seconds; build includes prepare; handoff = Pyomo handing the LP to HiGHS; outside ="
-          " everything but HiGHS's own solve; ratio = outside / HiGHS)")
+    print(
+        "(seconds; build includes prepare; handoff = Pyomo handing the LP to HiGHS; outside ="
+        " everything but HiGHS's own solve; ratio = outside / HiGHS)"
+    )
     if len(rows) >= 2:
         nnz = [m["nnz"] for m in rows]
         build = [m["times"]["build"] + m["times"]["prepare"] for m in rows]
