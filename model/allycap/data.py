@@ -12,8 +12,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from allycap.inputs.schema import Inputs
 
 if TYPE_CHECKING:
@@ -63,6 +61,33 @@ class Vintages:
     online: dict[int, list[int]]  # model year -> decision years online then
     added: dict[int, list[int]]  # model year -> decisions that came online since the last year
     removed: dict[int, list[int]]  # model year -> decisions retired since the last year
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """What new capacity of a facility costs and how fast it can come."""
+
+    capex: float  # M$ per t/yr
+    lead_time: int  # years
+    lifetime: int  # years
+    max: float | None  # t/yr over the horizon; None: no limit
+    ramp: float | None  # t/yr per year; None: no limit
+
+
+@dataclass(frozen=True)
+class Facility:
+    """A facility as the model reads it (missing numbers are None, never NaN)."""
+
+    id: str
+    name: str
+    region: str
+    process: str
+    stage: str
+    output: str  # the process's main output
+    status: str
+    fixed_om: float  # M$ per t/yr per year
+    resource: float | None  # t over the horizon; None: no limit
+    expansion: Expansion | None
 
 
 @dataclass(frozen=True)
@@ -161,7 +186,8 @@ class StockpileData:
 
 @dataclass
 class ModelData:
-    """Everything the formulation needs, as plain Python and pandas objects (no raw inputs)."""
+    """Everything the formulation needs, as plain Python objects and typed records (no raw
+    inputs: each family's records are prepared by its own function below)."""
 
     years: list[int]
     step: int
@@ -170,7 +196,7 @@ class ModelData:
     regions: list[str]
     bloc: dict[str, str]
     restricted: set[str]
-    facilities: pd.DataFrame
+    facilities: dict[str, Facility]
     outputs: dict[str, dict[str, float]]  # facility -> commodity -> t per t of main output
     inputs_per_unit: dict[str, dict[str, float]]  # facility -> commodity -> t per t
     existing: dict[tuple[str, int], float]
@@ -210,24 +236,6 @@ class ModelData:
         return self.years[i - 1] if i else None
 
 
-FACILITY_COLUMNS = [
-    "facility",
-    "name",
-    "region",
-    "process",
-    "stage",
-    "output",
-    "status",
-    "fixed_om",
-    "resource",
-    "capex",
-    "lead_time",
-    "lifetime",
-    "max_new",
-    "ramp",
-]
-
-
 def _select(items: list[str] | None, inp: Inputs) -> list[str]:
     """Expand a selector (region ids and bloc names) to region ids, in input order."""
     if items is None:
@@ -254,68 +262,23 @@ def prepare(inp: Inputs, strict: bool | None = None) -> ModelData:
     else:
         restricted = set(_select(inp.restricted_origins, inp))
 
-    rows = []
-    outputs: dict[str, dict[str, float]] = {}
-    per_unit: dict[str, dict[str, float]] = {}
-    existing, availability, variable_cost = {}, {}, {}
-    vintages: dict[str, Vintages] = {}
-    annualized: dict[str, float] = {}
-    prod_index = []
-    for fid, f in inp.facilities.items():
-        proc = inp.processes[f.process]
-        ins = {**proc.inputs, **(f.inputs or {})}
-        cos = {**proc.coproducts, **(f.coproducts or {})}
-        per_unit[fid] = {c: a for c, a in ins.items() if a > 0}
-        outputs[fid] = {proc.output: 1.0, **{c: a for c, a in cos.items() if a > 0}}
-        for y, v in interpolate(f.existing, years).items():
-            existing[fid, y] = v
-        for y, v in interpolate(f.availability, years, 1.0).items():
-            availability[fid, y] = v
-        for y, v in interpolate(f.variable_cost, years).items():
-            variable_cost[fid, y] = v
-        e = f.expansion
-        if e is not None:
-            vint = _vintages(e.lead_time, e.lifetime, e.earliest, years, h.end)
-            if vint.decisions and (e.max is None or e.max > 0):
-                vintages[fid] = vint
-                annualized[fid] = e.capex * capital_recovery_factor(rate, e.lifetime)
-        rows.append(
-            {
-                "facility": fid,
-                "name": f.name or fid,
-                "region": f.region,
-                "process": f.process,
-                "stage": proc.stage,
-                "output": proc.output,
-                "status": f.status or "",
-                "fixed_om": f.fixed_om,
-                "resource": f.resource,
-                "capex": e.capex if e else None,
-                "lead_time": e.lead_time if e else None,
-                "lifetime": e.lifetime if e else None,
-                "max_new": e.max if e else None,
-                "ramp": e.ramp if e else None,
-            }
-        )
-        can_run = fid in vintages or any(existing[fid, y] > 0 for y in years)
-        if not can_run:
-            continue
-        if f.region in restricted:
-            tags = (OTHER,)
-        elif not per_unit[fid]:
-            tags = (CLEAN,)  # a source outside restricted origins makes clean material only
-        else:
-            tags = TAGS
-        for y in years:
-            if fid in vintages or existing[fid, y] > 0:
-                prod_index.extend((fid, y, k) for k in tags)
-    facilities = pd.DataFrame(rows, columns=FACILITY_COLUMNS).set_index("facility")
+    (
+        facilities,
+        outputs,
+        per_unit,
+        existing,
+        availability,
+        variable_cost,
+        vintages,
+        annualized,
+        prod_index,
+    ) = _facilities(inp, years, restricted)
 
     running = {fid for fid, _, _ in prod_index}
     makes: dict[str, set[str]] = defaultdict(set)  # commodity -> regions that make it
     uses: dict[str, set[str]] = defaultdict(set)
     for fid in running:
-        r = inp.facilities[fid].region
+        r = facilities[fid].region
         for c in outputs[fid]:
             makes[c].add(r)
         for c in per_unit[fid]:
@@ -419,6 +382,81 @@ def prepare_chains(inp: Inputs) -> list[ChainInfo]:
     from allycap.chains import resolve
 
     return resolve(inp)
+
+
+def _facilities(inp: Inputs, years: list[int], restricted: set[str]):
+    """The capacity family's records: facilities, their coefficients and year maps, vintages of
+    new capacity, and the production index (facility, year, tag) of those that can run."""
+    h = inp.horizon
+    rate = inp.discount_rate
+    facilities: dict[str, Facility] = {}
+    outputs: dict[str, dict[str, float]] = {}
+    per_unit: dict[str, dict[str, float]] = {}
+    existing, availability, variable_cost = {}, {}, {}
+    vintages: dict[str, Vintages] = {}
+    annualized: dict[str, float] = {}
+    prod_index = []
+    for fid, f in inp.facilities.items():
+        proc = inp.processes[f.process]
+        ins = {**proc.inputs, **(f.inputs or {})}
+        cos = {**proc.coproducts, **(f.coproducts or {})}
+        per_unit[fid] = {c: a for c, a in ins.items() if a > 0}
+        outputs[fid] = {proc.output: 1.0, **{c: a for c, a in cos.items() if a > 0}}
+        for y, v in interpolate(f.existing, years).items():
+            existing[fid, y] = v
+        for y, v in interpolate(f.availability, years, 1.0).items():
+            availability[fid, y] = v
+        for y, v in interpolate(f.variable_cost, years).items():
+            variable_cost[fid, y] = v
+        e = f.expansion
+        if e is not None:
+            vint = _vintages(e.lead_time, e.lifetime, e.earliest, years, h.end)
+            if vint.decisions and (e.max is None or e.max > 0):
+                vintages[fid] = vint
+                annualized[fid] = e.capex * capital_recovery_factor(rate, e.lifetime)
+        facilities[fid] = Facility(
+            id=fid,
+            name=f.name or fid,
+            region=f.region,
+            process=f.process,
+            stage=proc.stage,
+            output=proc.output,
+            status=f.status or "",
+            fixed_om=float(f.fixed_om),
+            resource=None if f.resource is None else float(f.resource),
+            expansion=None
+            if e is None
+            else Expansion(
+                capex=float(e.capex),
+                lead_time=int(e.lead_time),
+                lifetime=int(e.lifetime),
+                max=None if e.max is None else float(e.max),
+                ramp=None if e.ramp is None else float(e.ramp),
+            ),
+        )
+        can_run = fid in vintages or any(existing[fid, y] > 0 for y in years)
+        if not can_run:
+            continue
+        if f.region in restricted:
+            tags = (OTHER,)
+        elif not per_unit[fid]:
+            tags = (CLEAN,)  # a source outside restricted origins makes clean material only
+        else:
+            tags = TAGS
+        for y in years:
+            if fid in vintages or existing[fid, y] > 0:
+                prod_index.extend((fid, y, k) for k in tags)
+    return (
+        facilities,
+        outputs,
+        per_unit,
+        existing,
+        availability,
+        variable_cost,
+        vintages,
+        annualized,
+        prod_index,
+    )
 
 
 def _vintages(lead: int, life: int, earliest: int | None, years: list[int], end: int) -> Vintages:

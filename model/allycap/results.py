@@ -55,18 +55,19 @@ def extract(m: pyo.ConcreteModel, d: ModelData, outcome: SolveOutcome, scenario:
         q = _v(m.new[f, v])
         if q <= 0:
             continue
+        facility = fac[f]
         lead, life, capex = (
-            int(fac.at[f, "lead_time"]),
-            int(fac.at[f, "lifetime"]),
-            float(fac.at[f, "capex"]),
+            facility.expansion.lead_time,
+            facility.expansion.lifetime,
+            facility.expansion.capex,
         )
         rows.append(
             {
                 "facility": f,
-                "name": fac.at[f, "name"],
-                "region": fac.at[f, "region"],
-                "stage": fac.at[f, "stage"],
-                "process": fac.at[f, "process"],
+                "name": facility.name,
+                "region": facility.region,
+                "stage": facility.stage,
+                "process": facility.process,
                 "decision_year": v,
                 "online_year": v + lead,
                 "retire_year": v + lead + life,
@@ -97,7 +98,7 @@ def extract(m: pyo.ConcreteModel, d: ModelData, outcome: SolveOutcome, scenario:
     for f, y, k in d.prod_index:
         out_by_fy[f, y][k] = _v(m.prod[f, y, k])
     rows = []
-    for f in fac.index:
+    for f, facility in fac.items():
         for y in d.years:
             online = _v(m.online[f, y]) if f in d.vintages else 0.0
             cap = d.existing[f, y] + online
@@ -107,9 +108,9 @@ def extract(m: pyo.ConcreteModel, d: ModelData, outcome: SolveOutcome, scenario:
             rows.append(
                 {
                     "facility": f,
-                    "region": fac.at[f, "region"],
-                    "stage": fac.at[f, "stage"],
-                    "commodity": fac.at[f, "output"],
+                    "region": facility.region,
+                    "stage": facility.stage,
+                    "commodity": facility.output,
                     "year": y,
                     "existing_t": d.existing[f, y],
                     "new_online_t": online,
@@ -144,12 +145,12 @@ def extract(m: pyo.ConcreteModel, d: ModelData, outcome: SolveOutcome, scenario:
                 continue
             base = {
                 "facility": f,
-                "region": fac.at[f, "region"],
-                "stage": fac.at[f, "stage"],
+                "region": fac[f].region,
+                "stage": fac[f].stage,
                 "year": y,
                 "tag": k,
             }
-            main = fac.at[f, "output"]
+            main = fac[f].output
             for c, a in d.outputs[f].items():
                 rows.append(
                     {
@@ -349,10 +350,9 @@ def _marginals(m, d: ModelData, outcome: SolveOutcome) -> pd.DataFrame:
     fac = d.facilities
     balance = {key: duals.get(con, 0.0) for key, con in m.balance.items()}
     limit = {key: duals.get(con, 0.0) for key, con in m.capacity_limit.items()}
-    fixed_om = fac["fixed_om"].to_dict()
     rows = []
     for f, y, k in d.prod_index:
-        r, w = fac.at[f, "region"], d.weight[y]
+        r, w = fac[f].region, d.weight[y]
         value = sum(a * balance.get((r, c, y, k), 0.0) for c, a in d.outputs[f].items()) / w
         cost = sum(a * balance.get((r, c, y, k), 0.0) for c, a in d.inputs_per_unit[f].items()) / w
         variable = d.variable_cost[f, y]
@@ -364,8 +364,8 @@ def _marginals(m, d: ModelData, outcome: SolveOutcome) -> pd.DataFrame:
             {
                 "facility": f,
                 "region": r,
-                "stage": fac.at[f, "stage"],
-                "commodity": fac.at[f, "output"],
+                "stage": fac[f].stage,
+                "commodity": fac[f].output,
                 "year": y,
                 "tag": k,
                 "production_t": _v(m.prod[f, y, k]),
@@ -375,7 +375,7 @@ def _marginals(m, d: ModelData, outcome: SolveOutcome) -> pd.DataFrame:
                 "variable_cost_musd_per_t": variable,
                 "margin_musd_per_t": value - cost - variable,
                 "capacity_rent_musd_per_t_yr": -limit.get((f, y), 0.0) * d.availability[f, y] / w,
-                "annual_cost_musd_per_t_yr": d.annualized_capex.get(f, 0.0) + float(fixed_om[f]),
+                "annual_cost_musd_per_t_yr": d.annualized_capex.get(f, 0.0) + fac[f].fixed_om,
                 "new_capacity_reduced_cost_musd_pv": rc,
             }
         )

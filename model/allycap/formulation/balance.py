@@ -27,7 +27,7 @@ def add_balance(m: pyo.ConcreteModel, d: ModelData) -> None:
 
     terms: dict[tuple, list] = defaultdict(list)
     constant: dict[tuple, float] = defaultdict(float)
-    region_of = d.facilities["region"].to_dict() if len(d.facilities) else {}
+    region_of = {f: facility.region for f, facility in d.facilities.items()}
     for f, y, k in d.prod_index:
         r = region_of[f]
         var = m.prod[f, y, k]

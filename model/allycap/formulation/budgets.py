@@ -15,9 +15,9 @@ from allycap.formulation.family import DualSpec, Family, RowSpec, where
 
 def spend(m: pyo.ConcreteModel, d: ModelData, budget: str, year: int):
     b = d.budgets[budget]
-    capex = d.facilities["capex"]
+    fac = d.facilities
     return sum(
-        share * float(capex[f]) * m.new[f, year]
+        share * fac[f].expansion.capex * m.new[f, year]
         for f, share in b.pay_share.items()
         if f in d.vintages and year in d.vintages[f].decisions
     )

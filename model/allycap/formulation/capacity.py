@@ -48,55 +48,47 @@ def add_capacity(m: pyo.ConcreteModel, d: ModelData) -> None:
 
     m.capacity_limit = pyo.Constraint(list(by_fy), rule=limit_rule)
 
-    # plain dicts: pandas .at in a per-row rule costs more than the row itself
-    max_new = d.facilities["max_new"].to_dict()
-    ramp = d.facilities["ramp"].to_dict()
-    resource = d.facilities["resource"].to_dict()
-    with_max = [f for f in d.vintages if _given(max_new[f])]
+    fac = d.facilities
+    with_max = [f for f in d.vintages if fac[f].expansion.max is not None]
     m.build_max = pyo.Constraint(
         with_max,
-        rule=lambda m, f: sum(m.new[f, v] for v in d.vintages[f].decisions) <= float(max_new[f]),
+        rule=lambda m, f: sum(m.new[f, v] for v in d.vintages[f].decisions) <= fac[f].expansion.max,
     )
-    ramp_keys = [(f, v) for f, v in build if _given(ramp[f])]
+    ramp_keys = [(f, v) for f, v in build if fac[f].expansion.ramp is not None]
     m.build_ramp = pyo.Constraint(
-        ramp_keys, rule=lambda m, f, v: m.new[f, v] <= float(ramp[f]) * d.step
+        ramp_keys, rule=lambda m, f, v: m.new[f, v] <= fac[f].expansion.ramp * d.step
     )
 
     years_of: dict[str, list[int]] = {}
     for f, y in by_fy:
         years_of.setdefault(f, []).append(y)
-    with_resource = sorted(f for f in years_of if _given(resource[f]))
+    with_resource = sorted(f for f in years_of if fac[f].resource is not None)
     m.resource_limit = pyo.Constraint(
         with_resource,
         rule=lambda m, f: (
             d.step * sum(m.prod[f, y, k] for y in years_of[f] for k in by_fy[f, y])
-            <= float(resource[f])
+            <= fac[f].resource
         ),
     )
 
 
-def _given(value) -> bool:
-    return value is not None and value == value  # pandas stores a missing number as NaN
-
-
 def cost_terms(m, d: ModelData) -> dict[str, list[CostTerm]]:
     fac = d.facilities
-    region = fac["region"].to_dict() if len(fac) else {}
     payers = {f: tuple(d.payers[f].items()) for f in d.vintages}
     capital = [CostTerm(y, payers[f], d.annualized_capex[f], m.online[f, y]) for f, y in m.online]
     fixed_om = []
-    for f, om in fac["fixed_om"].items():
-        om = float(om)
+    for f, facility in fac.items():
+        om = facility.fixed_om
         if om == 0:
             continue
-        r = region[f]
+        r = facility.region
         for y in d.years:
             if d.existing[f, y] > 0:
                 fixed_om.append(CostTerm(y, r, om * d.existing[f, y], None))
             if f in d.vintages:
                 fixed_om.append(CostTerm(y, r, om, m.online[f, y]))
     variable = [
-        CostTerm(y, region[f], d.variable_cost[f, y], m.prod[f, y, k])
+        CostTerm(y, fac[f].region, d.variable_cost[f, y], m.prod[f, y, k])
         for f, y, k in d.prod_index
         if d.variable_cost[f, y] != 0
     ]
@@ -105,19 +97,18 @@ def cost_terms(m, d: ModelData) -> dict[str, list[CostTerm]]:
 
 def late_candidates(d: ModelData, commodity: str, year: int) -> list[str]:
     """Plants outside restricted origins that make `commodity` but cannot be online by `year`."""
-    fac = d.facilities
     notes = []
-    for f in fac.index:
-        if fac.at[f, "output"] != commodity or fac.at[f, "region"] in d.restricted:
+    for f, facility in d.facilities.items():
+        if facility.output != commodity or facility.region in d.restricted:
             continue
-        lead = fac.at[f, "lead_time"]
-        if lead is None or lead != lead:
+        if facility.expansion is None:
             continue
+        lead = facility.expansion.lead_time
         vint = d.vintages.get(f)
-        first = min(v + int(lead) for v in vint.decisions) if vint and vint.decisions else None
+        first = min(v + lead for v in vint.decisions) if vint and vint.decisions else None
         if first is None or first > year:
             when = f"from {first}" if first else "never inside the horizon"
-            notes.append(f"{f} (lead time {int(lead)} years) could be online {when}")
+            notes.append(f"{f} (lead time {lead} years) could be online {when}")
     return notes
 
 
@@ -131,18 +122,18 @@ def _facility(index, d) -> tuple:
 
 def _build_where(index, d: ModelData) -> tuple:
     f = index[0]
-    return (f, d.facilities.at[f, "region"], d.facilities.at[f, "output"], None)
+    return (f, d.facilities[f].region, d.facilities[f].output, None)
 
 
 def _max_sentence(c, d: ModelData, best) -> str:
     f = c.index[0]
-    cap = d.facilities.at[f, "max_new"]
+    cap = d.facilities[f].expansion.max
     return f"new capacity at {f}{where(c)} is capped at {cap:,.0f} t/yr (expansion.max)."
 
 
 def _resource_sentence(c, d: ModelData, best) -> str:
     f = c.index[0]
-    cap = d.facilities.at[f, "resource"]
+    cap = d.facilities[f].resource
     return f"{f}{where(c)} may produce at most {cap:,.0f} t over the horizon (resource)."
 
 

@@ -38,7 +38,7 @@ def add_independence(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.clean_share = pyo.Constraint(clean_keys, rule=clean_rule)
 
     made = defaultdict(list)  # (region, commodity, year) -> [(coef, var)]
-    region_of = d.facilities["region"].to_dict() if len(d.facilities) else {}
+    region_of = {f: facility.region for f, facility in d.facilities.items()}
     if d.origin_share_rows:
         for f, y, k in d.prod_index:
             for c, a in d.outputs[f].items():

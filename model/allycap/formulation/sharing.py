@@ -67,7 +67,7 @@ def add_sharing(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.sharing_shipped = pyo.Constraint(list(shipped), rule=ship_rule)
 
     in_agreement = {f for a in d.agreements.values() for f in a.facilities}
-    region_of = d.facilities["region"].to_dict() if len(d.facilities) else {}
+    region_of = {f: facility.region for f, facility in d.facilities.items()}
     other = defaultdict(list)  # (host, commodity, year) -> [(t per t, prod var)] outside agreements
     for f, y, k in d.prod_index:
         if f not in in_agreement:

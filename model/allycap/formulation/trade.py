@@ -27,7 +27,7 @@ def add_trade(m: pyo.ConcreteModel, d: ModelData) -> None:
     for c, o, dest, y, k in d.ship_index:
         outbound[o, c, y].append(m.ship[c, o, dest, y, k])
     made = defaultdict(list)  # (region, commodity, year) -> [(t per t, prod var)]
-    region_of = d.facilities["region"].to_dict() if len(d.facilities) else {}
+    region_of = {f: facility.region for f, facility in d.facilities.items()}
     for f, y, k in d.prod_index:
         for c, a in d.outputs[f].items():
             if (region_of[f], c, y) in outbound:
