@@ -283,26 +283,13 @@ def prepare(inp: Inputs, strict: bool | None = None) -> ModelData:
             makes[c].add(r)
         for c in per_unit[fid]:
             uses[c].add(r)
-    demand: dict[tuple[str, str, int], float] = {}
-    for r, by_c in inp.demand.items():
-        for c, values in by_c.items():
-            uses[c].add(r)
-            for y, v in interpolate(values, years).items():
-                demand[r, c, y] = v
-    stockpiles: dict[tuple[str, str], StockpileData] = {}
-    for kid, k in inp.stockpiles.items():
-        clean_share = 0.0 if k.region in restricted else k.initial_clean_share
-        stockpiles[k.region, k.commodity] = StockpileData(
-            id=kid,
-            region=k.region,
-            commodity=k.commodity,
-            cover=interpolate(k.cover, years),
-            min_level=interpolate(k.min_level, years),
-            initial={CLEAN: k.initial * clean_share, OTHER: k.initial * (1 - clean_share)},
-            holding_cost=k.holding_cost,
-        )
-        makes[k.commodity].add(k.region)
-        uses[k.commodity].add(k.region)
+    demand = _demand(inp, years)
+    for r, c, _ in demand:
+        uses[c].add(r)
+    stockpiles = _stockpiles(inp, years, restricted)
+    for r, c in stockpiles:
+        makes[c].add(r)
+        uses[c].add(r)
 
     lanes, transport, tariff = _lanes(inp, years, makes, uses)
     ship_index = []
@@ -457,6 +444,35 @@ def _facilities(inp: Inputs, years: list[int], restricted: set[str]):
         annualized,
         prod_index,
     )
+
+
+def _demand(inp: Inputs, years: list[int]) -> dict[tuple[str, str, int], float]:
+    """The balance family's demand: (region, commodity, year) -> t/yr, zero demand included."""
+    demand: dict[tuple[str, str, int], float] = {}
+    for r, by_c in inp.demand.items():
+        for c, values in by_c.items():
+            for y, v in interpolate(values, years).items():
+                demand[r, c, y] = v
+    return demand
+
+
+def _stockpiles(
+    inp: Inputs, years: list[int], restricted: set[str]
+) -> dict[tuple[str, str], StockpileData]:
+    """The stockpiles family's records, by (region, commodity)."""
+    stockpiles: dict[tuple[str, str], StockpileData] = {}
+    for kid, k in inp.stockpiles.items():
+        clean_share = 0.0 if k.region in restricted else k.initial_clean_share
+        stockpiles[k.region, k.commodity] = StockpileData(
+            id=kid,
+            region=k.region,
+            commodity=k.commodity,
+            cover=interpolate(k.cover, years),
+            min_level=interpolate(k.min_level, years),
+            initial={CLEAN: k.initial * clean_share, OTHER: k.initial * (1 - clean_share)},
+            holding_cost=k.holding_cost,
+        )
+    return stockpiles
 
 
 def _vintages(lead: int, life: int, earliest: int | None, years: list[int], end: int) -> Vintages:
