@@ -808,15 +808,12 @@ def _solve_robust(
         typer.echo(format_table(result.scenarios, formats))
         inv = result.tables["investments"]
         if len(inv):
-            table = inv.pivot_table(
-                index="region",
-                columns="stage",
-                values="new_capacity_t",
-                aggfunc="sum",
-                fill_value=0.0,
-            )
+            from allycap.chains import StageBook
+            from allycap.console import capacity_table
+
+            book = StageBook(result.data[0].chains if result.data else [])
             typer.echo("\nNew capacity of the plan, t/yr (by region and stage):")
-            typer.echo(table.round(0).to_string())
+            typer.echo(capacity_table(inv, book))
         if evaluation is not None:
             typer.echo("")
             typer.echo(_wide_tables(evaluation, robustness_table))

@@ -4,6 +4,15 @@ chain order), the clean share of each chain's headline commodity, and its unmet 
 from __future__ import annotations
 
 
+def capacity_table(investments, book) -> str:
+    """New capacity by region (rows) and stage (columns, in chain order), whole tonnes."""
+    table = investments.pivot_table(
+        index="region", columns="stage", values="new_capacity_t", aggfunc="sum", fill_value=0.0
+    )
+    table = table[sorted(table.columns, key=lambda s: (book.key(s), s))]
+    return table.round(0).to_string()
+
+
 def format_summary(r) -> str:
     """The short table printed after a solve (`r` is an `allycap.run.Run`)."""
     import pandas as pd
@@ -23,12 +32,8 @@ def format_summary(r) -> str:
         lines.append("")
     inv = res.tables["investments"]
     if len(inv):
-        table = inv.pivot_table(
-            index="region", columns="stage", values="new_capacity_t", aggfunc="sum", fill_value=0.0
-        )
-        table = table[sorted(table.columns, key=lambda s: (book.key(s), s))]
         lines.append("New capacity, t/yr (by region and stage):")
-        lines.append(table.round(0).to_string())
+        lines.append(capacity_table(inv, book))
         lines.append("")
     else:
         lines += ["New capacity: none built.", ""]

@@ -267,6 +267,8 @@ def robust_study(
 
 def summary(result: RobustResult) -> dict:
     """summary.json of a robust run folder."""
+    from allycap.chains import payload
+
     inv = result.tables.get("investments")
     new_cap: dict = {}
     if inv is not None and len(inv):
@@ -293,6 +295,8 @@ def summary(result: RobustResult) -> dict:
             "restricted_origins": restricted,
         },
         "timings_s": {k: round(v, 4) for k, v in result.timings.items()},
+        # every scenario block shares the inputs' chains; the first block's stand for all
+        "chains": payload(result.data[0].chains) if result.data else [],
     }
 
 
