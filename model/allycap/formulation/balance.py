@@ -16,7 +16,7 @@ import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
 
 from allycap.data import CLEAN, OTHER, ModelData
-from allycap.formulation.family import CostTerm, DualSpec, Family, RowSpec, VarSpec
+from allycap.formulation.family import CostTerm, DualSpec, Family, RowSpec, ShortfallRow, VarSpec
 
 
 def add_balance(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -83,6 +83,18 @@ def cost_terms(m, d: ModelData) -> dict[str, list[CostTerm]]:
     return {"unmet": [CostTerm(y, r, d.unmet_penalty[c], m.unmet[r, c, y]) for r, c, y in m.unmet]}
 
 
+def shortfall(m, d: ModelData) -> list[ShortfallRow]:
+    """Unmet demand of a solved model (one sector, "all", per demand)."""
+    if d.strict:
+        return []
+    rows = []
+    for r, c, y in m.unmet:
+        value = m.unmet[r, c, y].value or 0.0
+        if value > 1e-9:
+            rows.append(ShortfallRow(r, c, "all", y, "unmet", value, d.unmet_penalty[c]))
+    return rows
+
+
 def _demand(index, d) -> tuple:
     return ("demand", index[0], index[1])
 
@@ -141,4 +153,6 @@ FAMILY = Family(
     ),
     categories=("unmet",),
     cost_terms=cost_terms,
+    shortage_categories=("unmet",),
+    shortfall=shortfall,
 )

@@ -42,6 +42,28 @@ class CostTerm(NamedTuple):
 # (model or block, data) -> {category: [CostTerm]}
 CostTerms = Callable[[Any, "ModelData"], dict[str, list[CostTerm]]]
 
+# The two accounts every cost is reported in: what is spent (capital, O&M, transport, ...) and
+# what demand that goes unserved is worth to its users (curtailment and unmet demand). They are
+# added in the objective but never mixed in a printed total without saying so.
+RESOURCE, SHORTAGE = "resource", "shortage"
+
+
+class ShortfallRow(NamedTuple):
+    """Demand not served in one year, from a solved model: tonnes by sector and kind.
+
+    `kind` is "curtailment" (a tranche of price-responsive demand given up below the sector's
+    shortage cost) or "unmet" (the last tranche, at the sector's shortage cost). `sector` is
+    "all" where a demand has no sectors.
+    """
+
+    region: str
+    commodity: str
+    sector: str
+    year: int
+    kind: str
+    tonnes: float  # t/yr in that model year
+    cost: float  # M$ per t of this tranche, that year's money
+
 
 @dataclass(frozen=True)
 class DualSpec:
@@ -107,6 +129,10 @@ class Family:
     variables: tuple[VarSpec, ...] = ()
     categories: tuple[str, ...] = ()  # cost categories of its cost terms, in report order
     cost_terms: CostTerms | None = None
+    # categories (of `categories`) in the shortage account; the rest are resource costs
+    shortage_categories: tuple[str, ...] = ()
+    # (solved model or block, data) -> demand not served, by sector; families with demand only
+    shortfall: Callable[[Any, ModelData], list[ShortfallRow]] | None = None
 
 
 def where(conflict) -> str:

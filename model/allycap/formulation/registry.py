@@ -22,7 +22,14 @@ from allycap.formulation import (
     stockpiles,
     trade,
 )
-from allycap.formulation.family import Family, RowSpec, VarSpec
+from allycap.formulation.family import (
+    RESOURCE,
+    SHORTAGE,
+    Family,
+    RowSpec,
+    ShortfallRow,
+    VarSpec,
+)
 
 FAMILIES: tuple[Family, ...] = (
     capacity.FAMILY,
@@ -43,6 +50,8 @@ FAMILY_OF: dict[str, Family] = {
 }
 # cost categories, in the order of the families that declare them
 CATEGORIES: tuple[str, ...] = tuple(c for f in FAMILIES for c in f.categories)
+# categories in the shortage account (curtailed and unmet demand); every other is a resource cost
+SHORTAGE_CATEGORIES: tuple[str, ...] = tuple(c for f in FAMILIES for c in f.shortage_categories)
 # rows a user sets directly, in the order diagnosis explains them
 POLICY: tuple[str, ...] = tuple(
     r.component for r in sorted((r for r in ROWS.values() if r.policy), key=lambda r: r.rank)
@@ -52,6 +61,20 @@ INVESTMENT_ONLY: tuple[str, ...] = tuple(
     r.component for r in ROWS.values() if r.kind == "investment"
 )
 DUAL_ROWS: tuple[RowSpec, ...] = tuple(r for r in ROWS.values() if r.dual is not None)
+
+
+def account_of(category: str) -> str:
+    """The account a cost category belongs to: "resource" or "shortage"."""
+    return SHORTAGE if category in SHORTAGE_CATEGORIES else RESOURCE
+
+
+def shortfall_rows(m, d) -> list[ShortfallRow]:
+    """Demand not served in a solved model, by region, commodity, sector, year and kind."""
+    rows: list[ShortfallRow] = []
+    for family in FAMILIES:
+        if family.shortfall is not None:
+            rows.extend(family.shortfall(m, d))
+    return rows
 
 
 def spec_of(component: str) -> RowSpec | VarSpec | None:
