@@ -182,6 +182,14 @@ class StockpileData:
     min_level: dict[int, float]
     initial: dict[str, float]  # tag -> tonnes before the first year
     holding_cost: float
+    # Release: model years the stock may be drawn below its floor (an export control named in
+    # `release.during` is active, or listed in `release.years`), all before `refill_by`.
+    release_years: list[int] = field(default_factory=list)
+    # Model years without the floor: from the first release year up to, not including,
+    # `refill_by`. Years of the window that are not release years only hold or refill.
+    window: list[int] = field(default_factory=list)
+    max_rate: float | None = None  # t/yr drawn at most in a release year; None: no limit
+    refill_by: int | None = None
 
 
 @dataclass
@@ -463,6 +471,19 @@ def _stockpiles(
     stockpiles: dict[tuple[str, str], StockpileData] = {}
     for kid, k in inp.stockpiles.items():
         clean_share = 0.0 if k.region in restricted else k.initial_clean_share
+        release_years: list[int] = []
+        window: list[int] = []
+        if k.release is not None:
+            rel = k.release
+            controls = [inp.export_controls[x] for x in rel.during]
+            release_years = [
+                y
+                for y in years
+                if y < rel.refill_by
+                and (y in rel.years or any(_active(y, x.start, x.end) for x in controls))
+            ]
+            if release_years:
+                window = [y for y in years if release_years[0] <= y < rel.refill_by]
         stockpiles[k.region, k.commodity] = StockpileData(
             id=kid,
             region=k.region,
@@ -471,6 +492,10 @@ def _stockpiles(
             min_level=interpolate(k.min_level, years),
             initial={CLEAN: k.initial * clean_share, OTHER: k.initial * (1 - clean_share)},
             holding_cost=k.holding_cost,
+            release_years=release_years,
+            window=window,
+            max_rate=k.release.max_rate if k.release else None,
+            refill_by=k.release.refill_by if k.release else None,
         )
     return stockpiles
 

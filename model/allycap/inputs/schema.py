@@ -377,6 +377,29 @@ class Budget(Strict):
     source: SourceRef = None
 
 
+class StockpileRelease(Strict):
+    """When a stockpile may be drawn below its floor, how fast, and by when it is refilled."""
+
+    during: list[Id] = Field(
+        default_factory=list,
+        description="export-control ids: the stock may be drawn below its floor in the years "
+        "these controls are active, before `refill_by`",
+    )
+    years: list[Year] = Field(
+        default_factory=list,
+        description="further model years the stock may be drawn below its floor (before "
+        "`refill_by`)",
+    )
+    max_rate: NonNeg | None = Field(  # type: ignore[valid-type]
+        None, description="most drawn from the stock in one release year, t/yr; none: no limit"
+    )
+    refill_by: Year = Field(
+        description="the year the floor (cover * demand + min_level) applies again; from the "
+        "first release year until then the stock may be below it, and is not drawn outside "
+        "the release years"
+    )
+
+
 class Stockpile(Strict):
     name: str | None = None
     region: Id
@@ -388,6 +411,9 @@ class Stockpile(Strict):
     initial: NonNeg = Field(0.0, description="stock before the first year, t")  # type: ignore[valid-type]
     initial_clean_share: Share = Field(0.0, description="clean share of the initial stock")  # type: ignore[valid-type]
     holding_cost: NonNeg = Field(0.0, description="M$ per t held per year")  # type: ignore[valid-type]
+    release: StockpileRelease | None = Field(
+        None, description="years the stock may be drawn below its floor, and its refill year"
+    )
     source: SourceRef = None
 
 

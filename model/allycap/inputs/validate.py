@@ -19,7 +19,14 @@ from pydantic import BaseModel, ValidationError
 from allycap.errors import InputIssue, Problems, shorten
 from allycap.inputs.load import RawInputs
 from allycap.inputs.overlay import incomplete_additions
-from allycap.inputs.schema import ID_RULE, MAX_ID_LENGTH, Inputs, Selector, clean_id
+from allycap.inputs.schema import (
+    ID_RULE,
+    MAX_ID_LENGTH,
+    Inputs,
+    Selector,
+    StockpileRelease,
+    clean_id,
+)
 
 
 def validate(raw: RawInputs) -> Inputs:
@@ -482,6 +489,55 @@ def _cross_checks(inp: Inputs, raw: RawInputs, problems: Problems) -> Iterator[I
                 "merge the two entries.",
             )
         seen_stock[(k.region, k.commodity)] = kid
+        if k.release is not None:
+            yield from _release_checks((*base, "release"), k.release, inp, issue, ref)
+
+
+def _release_checks(
+    path: tuple, rel: StockpileRelease, inp: Inputs, issue, ref
+) -> Iterator[InputIssue]:
+    """A stockpile's `release`: export controls that exist and are active before `refill_by`,
+    explicit years that are model years before `refill_by`."""
+    h = inp.horizon
+    model_years = set(range(h.start, h.end + 1, h.step))
+    if not rel.during and not rel.years:
+        yield issue(
+            path,
+            "a release needs `during` (export-control ids) or `years`.",
+            "name the export controls during which the stock may be drawn, or list the years.",
+        )
+        return
+    for i, xid in enumerate(rel.during):
+        if xid not in inp.export_controls:
+            yield from ref((*path, "during", i), xid, inp.export_controls, "export control")
+            continue
+        x = inp.export_controls[xid]
+        if not any(
+            y < rel.refill_by
+            and (x.start is None or y >= x.start)
+            and (x.end is None or y <= x.end)
+            for y in model_years
+        ):
+            yield issue(
+                (*path, "during", i),
+                f"export control {xid!r} is active in no model year before refill_by "
+                f"{rel.refill_by}, so the stock is never released during it.",
+                f"set refill_by after the first year the control is active, or drop {xid!r}.",
+            )
+    for i, y in enumerate(rel.years):
+        if y not in model_years:
+            yield issue(
+                (*path, "years", i),
+                f"{y} is not a model year ({h.start}-{h.end}, every {h.step}).",
+                "list model years only: the stock is drawn in model years.",
+            )
+        elif y >= rel.refill_by:
+            yield issue(
+                (*path, "years", i),
+                f"release year {y} is not before refill_by {rel.refill_by}: the floor "
+                f"applies again from {rel.refill_by}.",
+                "move refill_by after the last release year.",
+            )
 
 
 def _declared_stages(inp: Inputs) -> dict[str, str]:
