@@ -49,6 +49,24 @@ class Case:
     links: tuple = ()  # (link, target): symlinks created inside the inputs folder
 
 
+# A stockpile with a release, and an export control (from 2030) it may name.
+RELEASE = """
+export_controls:
+  china_ban:
+    origins: [CHN]
+    destinations: [allied]
+    commodities: [metal]
+    start: 2030
+stockpiles:
+  usa_a:
+    region: USA
+    commodity: metal
+    min_level: 10
+    release:
+      during: {during}
+      {rest}
+"""
+
 SHARING = """
 sharing:
   can_us:
@@ -672,6 +690,58 @@ CASES = [
                 "  usa_b: {region: USA, commodity: metal}\n",
             ),
         ),
+    ),
+    Case(
+        "stockpile_release_during_unknown_control",
+        "inputs/base.yaml",
+        "stockpiles.usa_a.release.during.0",
+        "unknown export control 'china_bam'. Fix: did you mean 'china_ban'?",
+        line="during: [china_bam]",
+        edits=((BASE, APPEND, RELEASE.format(during="[china_bam]", rest="refill_by: 2035")),),
+    ),
+    Case(
+        "stockpile_release_year_at_refill_by",
+        "inputs/base.yaml",
+        "stockpiles.usa_a.release.years.0",
+        "release year 2030 is not before refill_by 2030",
+        line="years: [2030]",
+        edits=(
+            (
+                BASE,
+                APPEND,
+                RELEASE.format(during="[]", rest="years: [2030]\n      refill_by: 2030"),
+            ),
+        ),
+    ),
+    Case(
+        "stockpile_release_year_not_a_model_year",
+        "inputs/base.yaml",
+        "stockpiles.usa_a.release.years.0",
+        "2027 is not a model year (2025-2035, every 5)",
+        line="years: [2027]",
+        edits=(
+            (
+                BASE,
+                APPEND,
+                RELEASE.format(during="[]", rest="years: [2027]\n      refill_by: 2035"),
+            ),
+        ),
+    ),
+    Case(
+        "stockpile_release_control_after_refill_by",
+        "inputs/base.yaml",
+        "stockpiles.usa_a.release.during.0",
+        "export control 'china_ban' is active in no model year before refill_by 2030",
+        line="during: [china_ban]",
+        edits=((BASE, APPEND, RELEASE.format(during="[china_ban]", rest="refill_by: 2030")),),
+    ),
+    Case(
+        "stockpile_release_without_years",
+        "inputs/base.yaml",
+        "stockpiles.usa_a.release",
+        "a release needs `during` (export-control ids) or `years`",
+        line="release:",
+        edits=((BASE, APPEND, RELEASE.format(during="[]", rest="refill_by: 2035")),),
     ),
     Case(
         "sharing_hosts_in_two_regions",
