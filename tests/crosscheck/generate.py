@@ -62,6 +62,28 @@ def _rule_years(draw, calendar: list[int]) -> dict:
     return out
 
 
+def _release(draw, model_years: list[int], step: int, controls: dict) -> dict:
+    """A valid stockpile `release`: refill_by after the first model year (or past the horizon),
+    model years before it, or an export control active in one of them."""
+    refill_by = draw(st.sampled_from([*model_years[1:], model_years[-1] + step]))
+    before = [y for y in model_years if y < refill_by]
+    release: dict = {"refill_by": refill_by}
+    usable = [
+        cid
+        for cid, x in sorted(controls.items())
+        if any(x.get("start", y) <= y <= x.get("end", y) for y in before)
+    ]
+    if usable and draw(st.booleans()):
+        release["during"] = [draw(st.sampled_from(usable))]
+    if "during" not in release or draw(RARELY):
+        release["years"] = draw(
+            st.lists(st.sampled_from(before), min_size=1, max_size=2, unique=True)
+        )
+    if draw(st.booleans()):
+        release["max_rate"] = draw(_pick(5, 0, 10, 20))
+    return release
+
+
 @st.composite
 def instances(draw) -> dict:
     """One random small valid input dict."""
@@ -393,6 +415,10 @@ def instances(draw) -> dict:
                 s["initial_clean_share"] = draw(_pick(0.5, 1, 0.2, 0))
         if draw(st.booleans()):
             s["holding_cost"] = draw(_pick(0.1, 0.5, 1, 0))
+        if n_years > 1 and draw(st.booleans()):
+            # the reexport focus replaces the drawn controls with its own ban
+            named = controls if focus != "reexport" else {}
+            s["release"] = _release(draw, calendar[::step], step, named)
         stockpiles[f"stock{i}"] = s
     if stockpiles:
         inst["stockpiles"] = stockpiles
@@ -520,6 +546,12 @@ def features(inst: dict) -> set[str]:
             for k in ("cover", "min_level", "initial", "initial_clean_share", "holding_cost")
             if k in s
         )
+        release = s.get("release")
+        if release:
+            out.add("stock_release")
+            out.update(
+                f"stock_release_{k}" for k in ("during", "years", "max_rate") if k in release
+            )
     options = inst.get("options", {})
     if options.get("strict"):
         out.add("strict")
