@@ -101,6 +101,25 @@ def check_invariants(run) -> list[str]:
     for pile in inp.stockpiles.values():
         r, c = pile.region, pile.commodity
         clean_share = 0.0 if r in restricted else pile.initial_clean_share
+        # A release (docs/formulation.md, stockpiles): no floor from the first release year until
+        # refill_by; at most max_rate drawn in a release year, nothing in the window's others.
+        rel = pile.release
+        released = []
+        if rel is not None:
+            named = [inp.export_controls[x] for x in rel.during]
+            released = [
+                y
+                for y in years
+                if y < rel.refill_by
+                and (
+                    y in rel.years
+                    or any(
+                        (x.start is None or y >= x.start) and (x.end is None or y <= x.end)
+                        for x in named
+                    )
+                )
+            ]
+        window = [y for y in years if released and released[0] <= y < rel.refill_by]
         for i, y in enumerate(years):
             for tag in ("clean", "other"):
                 if i == 0:
@@ -110,6 +129,17 @@ def check_invariants(run) -> list[str]:
                 change = (prev - levels[r, c, y, tag]) / h.step
                 add((r, c, y), tag, change)
             held = levels[r, c, y, "clean"] + levels[r, c, y, "other"]
+            if y in window:
+                before = (
+                    pile.initial
+                    if i == 0
+                    else sum(levels[r, c, years[i - 1], tag] for tag in ("clean", "other"))
+                )
+                limit = rel.max_rate if y in released else 0.0
+                drawn = (before - held) / h.step
+                if limit is not None and not _close_enough(limit, drawn):
+                    bad.append(f"stockpile {r}/{c} {y}: drawn {drawn} > allowed {limit}")
+                continue
             demand = _at(inp.demand.get(r, {}).get(c), y)
             need = _at(pile.cover, y) * demand + _at(pile.min_level, y)
             if not _close_enough(held, need):
