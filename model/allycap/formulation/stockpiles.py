@@ -109,16 +109,15 @@ def _release_where(index, d: ModelData) -> tuple:
 def _release_sentence(c, d: ModelData, best) -> str:
     s = stockpile(d, c.index[0])
     y = c.index[1]
-    limit = release_limit(s, y)
     if y in s.release_years:
-        text = f"stockpile {s.id}{where(c)} releases at most {limit:,.0f} t/yr of {s.commodity}"
-    else:
-        text = (
-            f"stockpile {s.id}{where(c)} is not drawn in {y}: it is not a release year and the "
-            f"stock is being refilled by {s.refill_by}"
+        return (
+            f"stockpile {s.id}{where(c)} releases at most {release_limit(s, y):,.0f} t/yr of "
+            f"{s.commodity} in {y}."
         )
-        return text + "."
-    return text + f" in {y}."
+    return (
+        f"stockpile {s.id}{where(c)} is not drawn in {y}: it is not a release year and the "
+        f"stock is being refilled by {s.refill_by}."
+    )
 
 
 FAMILY = Family(
