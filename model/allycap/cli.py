@@ -883,12 +883,17 @@ def _print_tree(result) -> None:
     def money(x) -> str:
         return "n/a" if x is None else f"{x:,.1f} M$"
 
+    lines = [
+        (f"tree (decide before {year}, adapt after)", b.tree),
+        ("all-shared robust plan", b.all_shared),
+        ("perfect foresight (each its own optimum)", b.perfect_foresight),
+        ("value of waiting (all-shared - tree)", b.value_of_waiting),
+        ("value of perfect information (tree - perfect foresight)", b.evpi),
+    ]
+    width = max(len(text) for text, _ in lines)
     typer.echo("\nExpected cost (PV):")
-    typer.echo(f"  tree (decide before {year}, adapt after) {money(b.tree)}")
-    typer.echo(f"  all-shared robust plan                 {money(b.all_shared)}")
-    typer.echo(f"  perfect foresight (own optimum each)   {money(b.perfect_foresight)}")
-    typer.echo(f"  value of waiting (all-shared - tree)   {money(b.value_of_waiting)}")
-    typer.echo(f"  value of perfect information (tree - perfect foresight) {money(b.evpi)}")
+    for text, value in lines:
+        typer.echo(f"  {text:<{width}}  {money(value):>16}")
 
 
 @app.command()

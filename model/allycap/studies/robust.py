@@ -162,7 +162,10 @@ def _stage_of(block, branch_year: int) -> _Stage:
     shared = first_stage(block, branch_year)
     key_of = {id(var): key for key, (var, _) in shared.items()}
     years = {key: year for key, (_, year) in shared.items()}
-    bounds = {key: (var.lb, var.ub) for key, (var, _) in shared.items()}
+    bounds = {
+        key: tuple(None if b is None else _round(b) for b in (var.lb, var.ub))
+        for key, (var, _) in shared.items()
+    }
     cost: dict[tuple, float] = {}
     repn = generate_standard_repn(block.total_cost.expr, compute_values=True, quadratic=False)
     for var, coef in zip(repn.linear_vars, repn.linear_coefs, strict=True):
