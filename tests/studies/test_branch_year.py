@@ -250,3 +250,23 @@ def test_run_folder_and_console(case, tmp_path):
     lines = (out / "branch.csv").read_text().splitlines()
     assert lines[0] == "plan,scenario,weight,cost_musd_pv"
     assert len(lines) == 1 + 3 * 2
+
+
+def test_a_lead_time_that_differs_before_the_branch_year_is_refused(chain):
+    """The studies chain (2025-2040 in five-year steps): `delay` makes US separation's lead
+    time 8 years, so capacity decided in 2025 is online in 2030 in `base` but not in `delay`.
+    Branching in 2035 would share 2030 operations built on different capacity: refused, naming
+    the 2030 capacity row and its facility. Branching in 2030 shares only 2025, where the two
+    agree (the 2025 build is the same decision; when it comes online is the branches' business).
+    The facility's build limit over the horizon is no 2030 datum and is not compared."""
+    cases = parse_cases([f"base,{chain['delay']}"])
+    with pytest.raises(StudyError) as err:
+        solve_robust(chain["base"], cases, branch_year=2035)
+    text = str(err.value)
+    assert "scenario 'delay' differs from 'base' before 2035" in text
+    assert "in 2030, row online_balance[usa_separation,2030]" in text
+    assert "(input: facilities.usa_separation.expansion)" in text
+    assert "Fix: an earlier --branch-year, 2030 or before." in text
+    result = solve_robust(chain["base"], cases, branch_year=2030)
+    assert result.status == "optimal"
+    assert {v for _, v in result.model.plan} == {2025}

@@ -138,6 +138,23 @@ def first_stage(block, branch_year: int) -> dict[tuple, tuple[Any, int | None]]:
     return out
 
 
+_UNDATED = object()  # a declared row with no year in its index
+
+
+def _dated(component: str, index: tuple):
+    """The year of a row from its declaration (its index named `year` or `*_year`), _UNDATED
+    for a declared row without one, None for a row the registry does not declare."""
+    from allycap.formulation.registry import ROWS
+
+    spec = ROWS.get(component)
+    if spec is None:
+        return None
+    for name, value in zip(spec.index_names, index, strict=False):
+        if name == "year" or name.endswith("_year"):
+            return int(value)
+    return _UNDATED
+
+
 def _round(x: float) -> float:
     """12 significant digits: equal inputs reached by different arithmetic compare equal."""
     return float(f"{x:.12g}")
@@ -175,6 +192,12 @@ def _stage_of(block, branch_year: int) -> _Stage:
     cost = {k: _round(c) for k, c in cost.items() if c != 0}
     rows: dict[tuple, list] = {}
     for con in block.component_data_objects(pyo.Constraint, active=True, descend_into=True):
+        name, index = con.parent_component().local_name, _index_of(con)
+        row_year = _dated(name, index)
+        if row_year is _UNDATED or (row_year is not None and row_year >= branch_year):
+            # a limit over the whole horizon (build_max, resource, a total budget) is no
+            # datum of a year before Y: the shared decisions must satisfy every scenario's
+            continue
         repn = generate_standard_repn(con.body, compute_values=True, quadratic=False)
         terms: dict[tuple, float] = {}
         for var, coef in zip(repn.linear_vars, repn.linear_coefs, strict=True):
@@ -190,9 +213,9 @@ def _stage_of(block, branch_year: int) -> _Stage:
         lower = None if con.lower is None else _round(pyo.value(con.lower) - constant)
         upper = None if con.upper is None else _round(pyo.value(con.upper) - constant)
         content = (lower, upper, tuple(sorted((k, _round(c)) for k, c in terms.items())))
-        dated = [years[k] for k in terms if years[k] is not None]
-        name = con.parent_component().local_name
-        rows.setdefault(content, []).append((name, _index_of(con), max(dated, default=None)))
+        if row_year is None:  # a row the registry does not declare: dated by its variables
+            row_year = max((years[k] for k in terms if years[k] is not None), default=None)
+        rows.setdefault(content, []).append((name, index, row_year))
     return _Stage(years, bounds, cost, rows)
 
 
@@ -205,6 +228,7 @@ class Difference:
     component: str  # the row or variable whose declaration traces it to an input
     index: tuple
     side: int  # 0: found in the reference scenario's LP, 1: in the other's
+    rank: int = 0  # within a year: a missing variable, then bounds, costs, rows (the cause first)
 
 
 def _differences(a: _Stage, b: _Stage, names: tuple[str, str]) -> list[Difference]:
@@ -213,17 +237,21 @@ def _differences(a: _Stage, b: _Stage, names: tuple[str, str]) -> list[Differenc
     found: list[Difference] = []
     for side, (x, y) in enumerate(((a, b), (b, a))):
         for key in x.years.keys() - y.years.keys():
+            if key[0] == BUILD:
+                # a build one scenario cannot make (online after its horizon, say) is the
+                # same decision, ignored there, as in the all-shared mode
+                continue
             what = f"variable {label(*key)} exists in {names[side]!r} only"
             found.append(Difference(x.years[key], what, *key, side))
     for key in a.years.keys() & b.years.keys():
         year = a.years[key]
         if a.bounds[key] != b.bounds[key]:
             what = f"bounds of {label(*key)} differ ({a.bounds[key]} vs {b.bounds[key]})"
-            found.append(Difference(year, what, *key, 0))
+            found.append(Difference(year, what, *key, 0, 1))
         ca, cb = a.cost.get(key, 0.0), b.cost.get(key, 0.0)
         if ca != cb:
             what = f"the cost of {label(*key)} differs ({ca:.6g} vs {cb:.6g} M$ PV per unit)"
-            found.append(Difference(year, what, *key, 0))
+            found.append(Difference(year, what, *key, 0, 2))
     for side, (x, y) in enumerate(((a, b), (b, a))):
         for content, rows in x.rows.items():
             extra = len(rows) - len(y.rows.get(content, ()))
@@ -232,7 +260,7 @@ def _differences(a: _Stage, b: _Stage, names: tuple[str, str]) -> list[Differenc
                     f"row {label(name, index)} of {names[side]!r} has no identical row in "
                     f"{names[1 - side]!r}"
                 )
-                found.append(Difference(year, what, name, index, side))
+                found.append(Difference(year, what, name, index, side, 3))
     return found
 
 
@@ -264,7 +292,7 @@ def branch_check(m, datas: list, labels: list[str], branch_year: int) -> None:
         found = _differences(reference, _stage_of(m.scenario[s], branch_year), names)
         if not found:
             continue
-        first = min(found, key=lambda d: (-1 if d.year is None else d.year, d.what))
+        first = min(found, key=lambda d: (-1 if d.year is None else d.year, d.rank, d.what))
         data = datas[0] if first.side == 0 else datas[s]
         path = ".".join(str(p) for p in input_path(first.component, first.index, data))
         where = f" (input: {path})" if path else ""
@@ -311,11 +339,12 @@ def build_tree(datas: list, weights: list[float], branch_year: int, labels: list
         m.scenario[s].total_cost.deactivate()
     branch_check(m, datas, labels, branch_year)
     shared = [first_stage(m.scenario[s], branch_year) for s in range(n)]
-    # branch_check made every scenario's first-stage variables the same set
-    keys = sorted(index for component, index in shared[0] if component == BUILD)
+    # branch_check made every scenario's first-stage operating variables the same set; a
+    # build some scenario cannot make is tied in those that can (as in build_robust)
+    keys = sorted({index for s in range(n) for component, index in shared[s] if component == BUILD})
     m.plan = pyo.Var(keys, within=pyo.NonNegativeReals)
     m.tie = pyo.Constraint(
-        [(s, f, v) for s in range(n) for (f, v) in keys],
+        [(s, f, v) for s in range(n) for (f, v) in keys if (BUILD, (f, v)) in shared[s]],
         rule=lambda m, s, f, v: m.scenario[s].new[f, v] == m.plan[f, v],
     )
     operating = {label(*key): key for key in shared[0] if key[0] != BUILD}
