@@ -266,10 +266,11 @@ def _differences(a: _Stage, b: _Stage, names: tuple[str, str]) -> list[Differenc
 
 def branch_check(m, datas: list, labels: list[str], branch_year: int) -> None:
     """Raise StudyError unless `branch_year` is a model year and every scenario's LP agrees
-    with the first's on everything dated before it: the variables, their bounds and costs, and
-    every row among them alone. A decision made before the branch year is made once, for all
-    scenarios; if the scenarios differ by then, the planner would already know which one holds
-    and sharing the decision would be ill-defined."""
+    with the first's on everything dated before it: the operating variables, their bounds and
+    costs, and every row dated before it among them alone (limits over the whole horizon are not
+    compared: the shared decisions satisfy every scenario's). A decision made before the branch
+    year is made once, for all scenarios; if the scenarios differ by then, the planner would
+    already know which one holds and sharing the decision would be ill-defined."""
     from allycap.trace import input_path
 
     years = datas[0].years
