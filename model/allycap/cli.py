@@ -812,7 +812,9 @@ def _solve_robust(
             batch,
             label,
             compare,
-            lambda total: _progress(total, "stressing plans", quiet),
+            lambda total: _progress(
+                total, "stressing plans" if branch_year is None else "solving bounds", quiet
+            ),
             branch_year,
         )
     result, evaluation = study.result, study.evaluation

@@ -573,19 +573,62 @@ class BranchValues:
         }
 
 
-def branch_values(result: RobustResult, options: SolveOptions | None = None) -> BranchValues:
-    """Solve the all-shared robust model and each scenario alone on the tree's prepared data,
-    and set them beside the tree `result` (expected cost, solved)."""
-    import pandas as pd
+def all_shared_bound(datas: list, weights: list[float], options: SolveOptions):
+    """The all-shared robust model (every build shared) on prepared `datas`, solved: (status,
+    expected cost, each scenario's cost, seconds); costs None unless optimal (a time-limited
+    solve is no bound)."""
     import pyomo.environ as pyo
 
-    from allycap.formulation.build import build_model
     from allycap.formulation.objective import CATEGORIES
     from allycap.solve import solve_model
 
+    started = time.perf_counter()
+    m = build_robust(datas, weights, "expected")
+    outcome = solve_model(m, options, health=False, duals=False)
+    if outcome.status != "optimal":
+        return outcome.status, None, [None] * len(datas), time.perf_counter() - started
+    costs = [pyo.value(sum(m.scenario[s].cost[c] for c in CATEGORIES)) for s in range(len(datas))]
+    return outcome.status, outcome.objective, costs, time.perf_counter() - started
+
+
+def own_optimum(data, options: SolveOptions):
+    """One scenario's prepared `data` solved alone: (status, cost or None, seconds)."""
+    from allycap.formulation.build import build_model
+    from allycap.solve import solve_model
+
+    started = time.perf_counter()
+    outcome = solve_model(build_model(data), options, health=False, duals=False)
+    cost = outcome.objective if outcome.status == "optimal" else None
+    return outcome.status, cost, time.perf_counter() - started
+
+
+def branch_values(
+    result: RobustResult,
+    options: SolveOptions | None = None,
+    batch: BatchOptions | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> BranchValues:
+    """Solve the all-shared robust model and each scenario alone on the tree's prepared data
+    (1 + n independent solves, run as `batch` says), and set them beside the tree `result`."""
+    import pandas as pd
+
+    from allycap.studies.batch import run_batch
+
     options = options or SolveOptions()
+    batch = batch or BatchOptions()
     weights = weights_of(result.cases)
     labels = [c.label for c in result.cases]
+    tasks = [(all_shared_bound, (result.data, weights, options))]
+    tasks += [(own_optimum, (data, options)) for data in result.data]
+    done = (lambda i: progress(1)) if progress else None
+    (status, all_shared, shared_costs, seconds), *singles = run_batch(
+        tasks, batch.workers, batch.scheduler, done
+    )
+    statuses = {"tree": result.status, "all_shared": status}
+    result.timings["all_shared"] = seconds
+    result.timings["perfect_foresight"] = sum(t for _, _, t in singles)
+    own = [cost for _, cost, _ in singles]
+    statuses.update({f"own:{label}": st for label, (st, _, _) in zip(labels, singles, strict=True)})
     rows = [
         {
             "plan": "tree",
@@ -595,35 +638,11 @@ def branch_values(result: RobustResult, options: SolveOptions | None = None) -> 
         }
         for r in result.scenarios.to_dict("records")
     ]
-    statuses = {"tree": result.status}
-
-    def usable(outcome) -> bool:
-        # a bound is reported only from a proven optimum; a time-limited solve is no bound
-        return outcome.status == "optimal"
-
-    started = time.perf_counter()
-    m = build_robust(result.data, weights, "expected")
-    outcome = solve_model(m, options, health=False, duals=False)
-    statuses["all_shared"] = outcome.status
-    all_shared = outcome.objective if usable(outcome) else None
-    for s, label in enumerate(labels):
-        cost = (
-            pyo.value(sum(m.scenario[s].cost[c] for c in CATEGORIES))
-            if all_shared is not None
-            else None
-        )
-        rows.append({"plan": "all_shared", "scenario": label, "weight": weights[s], "cost": cost})
-    result.timings["all_shared"] = time.perf_counter() - started
-    started = time.perf_counter()
-    own: list[float | None] = []
-    for s, (label, data) in enumerate(zip(labels, result.data, strict=True)):
-        outcome = solve_model(build_model(data), options, health=False, duals=False)
-        statuses[f"own:{label}"] = outcome.status
-        own.append(outcome.objective if usable(outcome) else None)
-        rows.append(
-            {"plan": "perfect_foresight", "scenario": label, "weight": weights[s], "cost": own[-1]}
-        )
-    result.timings["perfect_foresight"] = time.perf_counter() - started
+    for plan, costs in (("all_shared", shared_costs), ("perfect_foresight", own)):
+        rows += [
+            {"plan": plan, "scenario": label, "weight": w, "cost": c}
+            for label, w, c in zip(labels, weights, costs, strict=True)
+        ]
     perfect = (
         None
         if any(c is None for c in own)
@@ -680,7 +699,8 @@ def robust_study(
     study = RobustStudy(result, cases)
     if branch_year is not None:
         if result.objective is not None:
-            result.branch = branch_values(result, options)
+            with progress(1 + len(cases)) if progress else nullcontext() as step:
+                result.branch = branch_values(result, options, batch, step)
         return study
     if result.objective is None or not compare:
         return study
