@@ -43,6 +43,7 @@ from allycap.studies.robust import (
     robust_study,
     single_portfolio,
     solve_robust,
+    write_robust,
     year_of,
 )
 from allycap.trace import family_and_index, label
@@ -270,3 +271,26 @@ def test_a_lead_time_that_differs_before_the_branch_year_is_refused(chain):
     result = solve_robust(chain["base"], cases, branch_year=2030)
     assert result.status == "optimal"
     assert {v for _, v in result.model.plan} == {2025}
+
+
+def test_compare_and_stress_read_a_tree_folder_by_branch(case, tmp_path):
+    """`compare` gives each scenario of a tree its shared plan plus its own builds (base: slow
+    15; high: slow 15 and fast 5); `stress` refuses the folder, which has no one plan."""
+    from allycap.studies.compare import load_folder
+    from allycap.studies.stress import read_portfolio
+
+    out = tmp_path / "tree"
+    cases = parse_cases([f"base:0.5,{case['high']}:0.5"])
+    result = robust_study(case["base"], cases, branch_year=2031).result
+    write_robust(out, result, case["base"], [])
+    views = {v.label: v for v in load_folder(out)}
+    built = {}
+    for name, view in views.items():
+        inv = view.tables["investments"]
+        built[name] = dict(zip(inv["facility"], inv["new_capacity_t"], strict=True))
+    assert built == {
+        "tree/base": {"slow": pytest.approx(15.0, rel=REL)},
+        "tree/high": {"slow": pytest.approx(15.0, rel=REL), "fast": pytest.approx(5.0, rel=REL)},
+    }
+    with pytest.raises(StudyError, match="scenario tree"):
+        read_portfolio(out)
