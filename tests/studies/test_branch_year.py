@@ -43,6 +43,7 @@ from allycap.studies.robust import (
     robust_study,
     single_portfolio,
     solve_robust,
+    summary,
     write_robust,
     year_of,
 )
@@ -294,3 +295,5 @@ def test_compare_and_stress_read_a_tree_folder_by_branch(case, tmp_path):
     }
     with pytest.raises(StudyError, match="scenario tree"):
         read_portfolio(out)
+    kpi = summary(result)["kpis"]["new_capacity_t_by_region_stage"]
+    assert kpi == {"A": {"magnet": pytest.approx(15.0, rel=REL)}}  # the shared plan only

@@ -715,6 +715,8 @@ def summary(result: RobustResult) -> dict:
     from allycap.chains import payload
 
     inv = result.tables.get("investments")
+    if inv is not None and result.branch_year is not None:
+        inv = inv[inv["scenario"] == SHARED]  # a tree: the KPI is the plan all scenarios share
     new_cap: dict = {}
     if inv is not None and len(inv):
         for (r, s), q in inv.groupby(["region", "stage"])["new_capacity_t"].sum().items():
