@@ -297,3 +297,13 @@ def test_compare_and_stress_read_a_tree_folder_by_branch(case, tmp_path):
         read_portfolio(out)
     kpi = summary(result)["kpis"]["new_capacity_t_by_region_stage"]
     assert kpi == {"A": {"magnet": pytest.approx(15.0, rel=REL)}}  # the shared plan only
+
+
+def test_scenarios_with_different_horizons_are_refused(case, tmp_path):
+    longer = tmp_path / "longer.yaml"
+    longer.write_text(yaml.safe_dump({"horizon": {"start": 2030, "end": 2032, "step": 1}}))
+    cases = parse_cases([f"base,{longer}"])
+    with pytest.raises(
+        StudyError, match=r"'longer' has model years 2030-2032 every 1.*one horizon"
+    ):
+        solve_robust(case["base"], cases, branch_year=2031)

@@ -264,15 +264,9 @@ def _differences(a: _Stage, b: _Stage, names: tuple[str, str]) -> list[Differenc
     return found
 
 
-def branch_check(m, datas: list, labels: list[str], branch_year: int) -> None:
-    """Raise StudyError unless `branch_year` is a model year and every scenario's LP agrees
-    with the first's on everything dated before it: the operating variables, their bounds and
-    costs, and every row dated before it among them alone (limits over the whole horizon are not
-    compared: the shared decisions satisfy every scenario's). A decision made before the branch
-    year is made once, for all scenarios; if the scenarios differ by then, the planner would
-    already know which one holds and sharing the decision would be ill-defined."""
-    from allycap.trace import input_path
-
+def check_years(datas: list, labels: list[str], branch_year: int) -> None:
+    """Raise StudyError unless every scenario has the same model years and `branch_year` is
+    one of them (checked before any model is built)."""
     years = datas[0].years
     if branch_year not in years:
         raise StudyError(
@@ -287,6 +281,19 @@ def branch_check(m, datas: list, labels: list[str], branch_year: int) -> None:
                 f"{_years_text(datas[s].years)}, {labels[0]!r} has {_years_text(years)}; a "
                 "scenario tree needs one horizon. Fix: give every scenario the same horizon."
             )
+
+
+def branch_check(m, datas: list, labels: list[str], branch_year: int) -> None:
+    """Raise StudyError unless `branch_year` is a model year and every scenario's LP agrees
+    with the first's on everything dated before it: the operating variables, their bounds and
+    costs, and every row dated before it among them alone (limits over the whole horizon are not
+    compared: the shared decisions satisfy every scenario's). A decision made before the branch
+    year is made once, for all scenarios; if the scenarios differ by then, the planner would
+    already know which one holds and sharing the decision would be ill-defined."""
+    from allycap.trace import input_path
+
+    check_years(datas, labels, branch_year)
+    years = datas[0].years
     reference = _stage_of(m.scenario[0], branch_year)
     for s in range(1, len(datas)):
         names = (labels[0], labels[s])
@@ -332,6 +339,7 @@ def build_tree(datas: list, weights: list[float], branch_year: int, labels: list
     from allycap.formulation.objective import CATEGORIES
     from allycap.trace import label
 
+    check_years(datas, labels, branch_year)
     m = pyo.ConcreteModel(name="allycap_tree")
     n = len(datas)
     m.scenario = pyo.Block(range(n))
