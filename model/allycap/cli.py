@@ -223,6 +223,14 @@ def solve(
             "scenario (robust_table.csv)"
         ),
     ] = True,
+    branch_year: Annotated[
+        int | None,
+        typer.Option(
+            help="with --robust: decide now, adapt later: a scenario tree in which every "
+            "decision before this model year is shared and later ones are each scenario's own "
+            "(branch.csv: value of waiting, value of perfect information)",
+        ),
+    ] = None,
     workers: Annotated[
         int | None, typer.Option(min=1, help="with --robust: local worker processes")
     ] = None,
@@ -279,8 +287,15 @@ def solve(
             options,
             BatchOptions(workers, scheduler),
             quiet,
+            branch_year,
         )
         return
+    if branch_year is not None:
+        typer.echo(
+            "error: --branch-year needs --robust S1:p1,S2:p2,... (the scenarios of the tree).",
+            err=True,
+        )
+        raise typer.Exit(2)
     from allycap.errors import InputError
     from allycap.run import manifest_payload, run, summary_payload
 
@@ -767,7 +782,18 @@ def compare(
 
 
 def _solve_robust(
-    input, spec, common, overrides, out, label, objective, compare, options, batch, quiet
+    input,
+    spec,
+    common,
+    overrides,
+    out,
+    label,
+    objective,
+    compare,
+    options,
+    batch,
+    quiet,
+    branch_year=None,
 ) -> None:
     """`allycap solve --robust`: the study runs in allycap.studies.robust; here, printing."""
     from allycap.studies.output import format_table
@@ -786,7 +812,10 @@ def _solve_robust(
             batch,
             label,
             compare,
-            lambda total: _progress(total, "stressing plans", quiet),
+            lambda total: _progress(
+                total, "stressing plans" if branch_year is None else "solving bounds", quiet
+            ),
+            branch_year,
         )
     result, evaluation = study.result, study.evaluation
     if result.objective is None:
@@ -795,7 +824,9 @@ def _solve_robust(
         raise typer.Exit(1)
     with _output_errors(exit_code=1):
         write_robust(out, result, str(Path(input).resolve()), overrides, options, evaluation)
-    if not quiet:
+    if not quiet and result.branch is not None:
+        _print_tree(result)
+    elif not quiet:
         typer.echo(f"robust plan over {len(cases)} scenarios ({objective} cost): {result.status}")
         typer.echo("")
         formats = {
@@ -823,6 +854,48 @@ def _solve_robust(
     )
     if result.status != "optimal":
         raise typer.Exit(1)
+
+
+def _print_tree(result) -> None:
+    """The console part of `solve --robust --branch-year`: shared plan, branches, values."""
+    from allycap.studies.output import format_table
+    from allycap.studies.robust import SHARED
+
+    b = result.branch
+    year = b.branch_year
+    n = len(result.cases)
+    typer.echo(f"scenario tree over {n} scenarios, branching in {year}: {result.status}")
+    typer.echo("")
+    formats = {"weight": ".3g", "cost_musd_pv": ",.1f", "unmet_t": ",.0f"}
+    formats.update({"unmet_share": ".2%", "clean_share": ".1%"})
+    typer.echo(format_table(result.scenarios, formats))
+    inv = result.tables["investments"]
+    cols = ["facility", "decision_year", "online_year", "new_capacity_t"]
+    for who, title in [
+        (SHARED, f"Shared plan (decided before {year}, the same in every scenario), t/yr:"),
+        *(
+            (c.label, f"Branch {c.label} (its own builds from {year} on), t/yr:")
+            for c in result.cases
+        ),
+    ]:
+        rows = inv[inv["scenario"] == who]
+        typer.echo(f"\n{title}")
+        typer.echo(format_table(rows[cols], {"new_capacity_t": ",.0f"}) if len(rows) else "  none")
+
+    def money(x) -> str:
+        return "n/a" if x is None else f"{x:,.1f} M$"
+
+    lines = [
+        (f"tree (decide before {year}, adapt after)", b.tree),
+        ("all-shared robust plan", b.all_shared),
+        ("perfect foresight (each its own optimum)", b.perfect_foresight),
+        ("value of waiting (all-shared - tree)", b.value_of_waiting),
+        ("value of perfect information (tree - perfect foresight)", b.evpi),
+    ]
+    width = max(len(text) for text, _ in lines)
+    typer.echo("\nExpected cost (PV):")
+    for text, value in lines:
+        typer.echo(f"  {text:<{width}}  {money(value):>16}")
 
 
 @app.command()

@@ -113,6 +113,9 @@ def load_folder(folder: str | Path) -> list[RunView]:
             name: (t[t["scenario"] == s] if name != "investments" and len(t) else t)
             for name, t in tables.items()
         }
+        inv = tables["investments"]
+        if "branch" in summary["robust"] and len(inv):  # a scenario tree: shared + own builds
+            part["investments"] = inv[inv["scenario"].isin(["shared", s])]
         views.append(
             RunView(
                 f"{folder.name}/{s}",

@@ -48,12 +48,29 @@ def read_portfolio(run_dir: str | Path, label: str | None = None) -> Portfolio:
             "that found a solution."
         )
     frame = read_table(folder, "investments", error=StudyError)
+    if _branch_year(folder) is not None:
+        # a scenario tree (`solve --robust --branch-year`): each branch builds its own
+        raise StudyError(
+            f"{str(run_dir)!r} is a scenario tree (solve --branch-year): it has no one plan. "
+            "Fix: stress a single-scenario or all-shared robust run folder."
+        )
     missing = {"facility", "decision_year", "new_capacity_t"} - set(frame.columns)
     if missing:
         raise StudyError(f"{path}: no column {sorted(missing)[0]!r}; not an allycap run folder.")
     totals = frame.groupby(["facility", "decision_year"], sort=True)["new_capacity_t"].sum()
     capacity = tuple((str(f), int(v), float(q)) for (f, v), q in totals.items() if q > 0)
     return Portfolio(label or folder.name, capacity, str(folder))
+
+
+def _branch_year(folder: Path) -> int | None:
+    """manifest.json `branch_year` of a run folder (None: not a scenario tree, or unreadable)."""
+    import json
+
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return manifest.get("branch_year") if isinstance(manifest, dict) else None
 
 
 def fix_portfolio(m, portfolio: dict[tuple[str, int], float]) -> list[tuple[str, int, float]]:
