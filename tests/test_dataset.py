@@ -141,7 +141,8 @@ def _unsourced(data: dict, cited: dict) -> list[str]:
     stockpiles, sectors, trade routes and tariffs. `horizon`, `check` and the `sources` registry
     are not data and are skipped. The base is checked after its includes are merged; each
     scenario file is checked on its own (with its own includes), so that a number a scenario
-    changes must cite a source in the scenario, not lean on the base's citation of the value it replaces.
+    changes must cite a source in the scenario, not lean on the base's citation of the value it
+    replaces.
     """
     bad = []
 
