@@ -138,6 +138,8 @@ def test_instances_exercise_every_family() -> None:
         "stock_initial_clean_share",
         "stock_holding_cost",
         "strict",
+        "sectors",
+        "tranches",
         "ad_valorem",
         "per_tonne",
         "closed_route",
