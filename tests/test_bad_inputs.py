@@ -744,6 +744,80 @@ CASES = [
         edits=((BASE, APPEND, RELEASE.format(during="[]", rest="refill_by: 2035")),),
     ),
     Case(
+        "sector_shares_do_not_sum_to_one",
+        "inputs/base.yaml",
+        "demand_sectors.USA.metal",
+        "sum to 0.9 in 2025",
+        line="  metal: {defence: 0.2, civil: 0.7}",
+        edits=(
+            (
+                BASE,
+                APPEND,
+                "sectors:\n  defence: {shortage_cost: 50}\n  civil: {shortage_cost: 20}\n"
+                "demand_sectors:\n USA:\n  metal: {defence: 0.2, civil: 0.7}\n",
+            ),
+        ),
+    ),
+    Case(
+        "sector_unknown",
+        "inputs/base.yaml",
+        "demand_sectors.USA.metal.defense",
+        "did you mean 'defence'?",
+        line="  metal: {defense: 1.0}",
+        edits=(
+            (
+                BASE,
+                APPEND,
+                "sectors:\n  defence: {shortage_cost: 50}\n"
+                "demand_sectors:\n USA:\n  metal: {defense: 1.0}\n",
+            ),
+        ),
+    ),
+    Case(
+        "sector_split_without_demand",
+        "inputs/base.yaml",
+        "demand_sectors.CHN.metal",
+        "CHN has no demand for metal to split by sector",
+        line="  metal: {defence: 1.0}",
+        edits=(
+            (
+                BASE,
+                APPEND,
+                "sectors:\n  defence: {shortage_cost: 50}\n"
+                "demand_sectors:\n CHN:\n  metal: {defence: 1.0}\n",
+            ),
+        ),
+    ),
+    Case(
+        "sector_tranche_above_shortage_cost",
+        "inputs/base.yaml",
+        "sectors.ev.tranches.0.cost",
+        "above the sector's shortage_cost 2",
+        line="    tranches: [{share: 0.3, cost: 3}]",
+        edits=(
+            (
+                BASE,
+                APPEND,
+                "sectors:\n  ev:\n    shortage_cost: 2\n    tranches: [{share: 0.3, cost: 3}]\n",
+            ),
+        ),
+    ),
+    Case(
+        "sector_tranche_shares_above_one",
+        "inputs/base.yaml",
+        "sectors.ev.tranches",
+        "tranche shares sum to 1.2",
+        line="    tranches: [{share: 0.6, cost: 1}, {share: 0.6, cost: 1.5}]",
+        edits=(
+            (
+                BASE,
+                APPEND,
+                "sectors:\n  ev:\n    shortage_cost: 2\n"
+                "    tranches: [{share: 0.6, cost: 1}, {share: 0.6, cost: 1.5}]\n",
+            ),
+        ),
+    ),
+    Case(
         "sharing_hosts_in_two_regions",
         "inputs/base.yaml",
         "sharing.can_us.facilities",

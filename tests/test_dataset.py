@@ -47,6 +47,7 @@ ELEMENTS = [
     ("sharing", "*"),
     ("budgets", "*"),
     ("stockpiles", "*"),
+    ("sectors", "*"),
     ("trade", "routes", "*"),
     ("trade", "tariffs", "*"),
 ]
@@ -137,10 +138,11 @@ def _unsourced(data: dict, cited: dict) -> list[str]:
     (`cited` has its key path or a prefix of it), or (2) an element that encloses it has a
     non-empty `source:` key, where the elements are regions, commodities, processes, facilities,
     facility expansions, independence rules, export controls, sharing agreements, budgets,
-    stockpiles, trade routes and tariffs. `horizon`, `check` and the `sources` registry are not
-    data and are skipped. The base is checked after its includes are merged; each scenario file is
-    checked on its own (with its own includes), so that a number a scenario changes must cite a
-    source in the scenario, not lean on the base's citation of the value it replaces.
+    stockpiles, sectors, trade routes and tariffs. `horizon`, `check` and the `sources` registry
+    are not data and are skipped. The base is checked after its includes are merged; each
+    scenario file is checked on its own (with its own includes), so that a number a scenario
+    changes must cite a source in the scenario, not lean on the base's citation of the value it
+    replaces.
     """
     bad = []
 

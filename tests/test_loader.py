@@ -560,6 +560,7 @@ def test_default_inputs_load_with_citations():
         "inputs/parts/candidates.yaml",
         "inputs/parts/trade.yaml",
         "inputs/parts/policy.yaml",
+        "inputs/parts/sectors.yaml",
         "inputs/demand.csv",
     }
     assert raw.data["discount_rate"] == 0.07

@@ -173,6 +173,40 @@ class BudgetLimit:
     total: float | None
 
 
+@dataclass(frozen=True)
+class Sector:
+    """An end-use sector of demand: what a tonne not served costs its users."""
+
+    id: str
+    name: str
+    shortage_cost: float  # M$ per t left unmet (the last tranche)
+    tranches: tuple[
+        tuple[float, float], ...
+    ]  # (share of the sector's demand, M$ per t), cheapest first
+
+
+@dataclass(frozen=True)
+class ShortfallTranche:
+    """One column of `m.shortfall`: a tranche of one sector's demand that may go unserved.
+
+    Tranches 1..n are the sector's curtailment tranches (kind "curtailment"); tranche n + 1 is
+    the rest of its demand, unmet at the sector's shortage cost (kind "unmet").
+    """
+
+    region: str
+    commodity: str
+    sector: str
+    year: int
+    tranche: int  # 1-based, in order of rising cost
+    kind: str  # "curtailment" or "unmet"
+    bound: float  # t/yr: the tranche's width times the sector's demand
+    cost: float  # M$ per t, that year's money
+
+    @property
+    def key(self) -> tuple[str, str, str, int, int]:
+        return (self.region, self.commodity, self.sector, self.year, self.tranche)
+
+
 @dataclass
 class StockpileData:
     id: str
@@ -220,6 +254,10 @@ class ModelData:
     demand: dict[tuple[str, str, int], float]
     deliver_index: list[tuple[str, str, int, str]]
     unmet_penalty: dict[str, float]
+    sectors: dict[str, Sector]
+    # (region, commodity, year) -> sector -> t/yr, for demands split by sector (demand_sectors)
+    sector_demand: dict[tuple[str, str, int], dict[str, float]]
+    shortfall_tranches: dict[tuple[str, str, str, int, int], ShortfallTranche]  # by key
     retag_index: list[tuple[str, str, int]]
     stockpiles: dict[tuple[str, str], StockpileData]
     stock_index: list[tuple[str, str, int, str]]
@@ -292,6 +330,7 @@ def prepare(inp: Inputs, strict: bool | None = None) -> ModelData:
         for c in per_unit[fid]:
             uses[c].add(r)
     demand = _demand(inp, years)
+    sectors, sector_demand, tranches = _sectors(inp, years, demand)
     for r, c, _ in demand:
         uses[c].add(r)
     stockpiles = _stockpiles(inp, years, restricted)
@@ -355,6 +394,9 @@ def prepare(inp: Inputs, strict: bool | None = None) -> ModelData:
         demand=demand,
         deliver_index=deliver_index,
         unmet_penalty=penalty,
+        sectors=sectors,
+        sector_demand=sector_demand,
+        shortfall_tranches=tranches,
         retag_index=retag_index,
         stockpiles=stockpiles,
         stock_index=stock_index,
@@ -462,6 +504,44 @@ def _demand(inp: Inputs, years: list[int]) -> dict[tuple[str, str, int], float]:
             for y, v in interpolate(values, years).items():
                 demand[r, c, y] = v
     return demand
+
+
+def _sectors(inp: Inputs, years: list[int], demand: dict[tuple[str, str, int], float]):
+    """The demand family's sector records: sectors, each split demand's tonnes by sector, and
+    the shortfall tranches (keyed (region, commodity, sector, year, tranche)).
+
+    A sector's tranche j (share s_j, cost p_j) may leave s_j of the sector's demand unserved at
+    p_j; the last tranche, the rest (1 - sum_j s_j), goes unmet at the shortage cost. Tranches of
+    zero width (a zero share, zero demand) are left out.
+    """
+    sectors = {
+        sid: Sector(
+            id=sid,
+            name=s.name or sid,
+            shortage_cost=float(s.shortage_cost),
+            tranches=tuple((float(t.share), float(t.cost)) for t in s.tranches),
+        )
+        for sid, s in inp.sectors.items()
+    }
+    sector_demand: dict[tuple[str, str, int], dict[str, float]] = {}
+    tranches: dict[tuple[str, str, str, int, int], ShortfallTranche] = {}
+    for r, by_c in inp.demand_sectors.items():
+        for c, shares in by_c.items():
+            split = {sid: interpolate(share, years) for sid, share in shares.items()}
+            for y in years:
+                total = demand.get((r, c, y), 0.0)
+                sector_demand[r, c, y] = {sid: total * split[sid][y] for sid in split}
+                for sid, tonnes in sector_demand[r, c, y].items():
+                    sector = sectors[sid]
+                    steps = [(share, cost, "curtailment") for share, cost in sector.tranches]
+                    rest = max(0.0, 1.0 - sum(share for share, _ in sector.tranches))
+                    steps.append((rest, sector.shortage_cost, "unmet"))
+                    for j, (share, cost, kind) in enumerate(steps, start=1):
+                        bound = share * tonnes
+                        if bound > 0:
+                            t = ShortfallTranche(r, c, sid, y, j, kind, bound, cost)
+                            tranches[t.key] = t
+    return sectors, sector_demand, tranches
 
 
 def _stockpiles(

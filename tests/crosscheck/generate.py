@@ -491,7 +491,47 @@ def instances(draw) -> dict:
             "commodity": final,
             "share": draw(_pick(0.5, 0.2, 0.8)),
         }
+    _draw_sectors(draw, inst, calendar, final)
     return inst
+
+
+def _draw_sectors(draw, inst: dict, calendar: list[int], final: str) -> None:
+    """Demand by sector, about half the time: one or two sectors with shortage costs around the
+    unmet penalties drawn above, 0-2 curtailment tranches each (shares summing to at most 1,
+    costs rising, at most the shortage cost), and some of the final commodity's demands split
+    between them (a scalar share or a year map, its complement for the second sector)."""
+    if not draw(st.booleans()):
+        return
+    sectors: dict = {}
+    for sid in ("hi", "lo")[: draw(st.integers(1, 2))]:
+        cost = float(draw(_pick(100, 20, 5, 1000)))
+        sector: dict = {"shortage_cost": cost}
+        n = draw(st.integers(0, 2))
+        if n:
+            shares = draw(_pick((0.3, 0.2), (0.5, 0.5), (0.2, 0.6), (1.0, 0.0)))[:n]
+            costs = sorted(draw(st.lists(_pick(0.1, 0.5, 0.9), min_size=n, max_size=n)))
+            sector["tranches"] = [
+                {"share": sh, "cost": round(cost * f, 6)}
+                for sh, f in zip(shares, costs, strict=True)
+            ]
+        sectors[sid] = sector
+    split: dict = {}
+    for r, per_c in inst["demand"].items():
+        if final not in per_c or not draw(st.booleans()):
+            continue
+        if len(sectors) == 1:
+            split[r] = {final: {"hi": 1.0}}
+        else:
+            share = _year_map(draw, calendar, lambda d: d(_pick(0.3, 0.5, 1.0, 0.0)))
+            rest = (
+                {y: round(1 - v, 6) for y, v in share.items()}
+                if isinstance(share, dict)
+                else round(1 - share, 6)
+            )
+            split[r] = {final: {"hi": share, "lo": rest}}
+    inst["sectors"] = sectors
+    if split:
+        inst["demand_sectors"] = split
 
 
 def features(inst: dict) -> set[str]:
@@ -559,6 +599,11 @@ def features(inst: dict) -> set[str]:
         out.add("restricted_origins")
         if "partner" in inst["restricted_origins"]:
             out.add("two_restricted_regions")
+    if inst.get("demand_sectors"):
+        out.add("sectors")
+        split = {s for per_c in inst["demand_sectors"].values() for v in per_c.values() for s in v}
+        if any(inst["sectors"][s].get("tranches") for s in split):
+            out.add("tranches")
     if inst["discount_rate"]:
         out.add("discounted")
     return out

@@ -22,6 +22,10 @@ The conventions followed (from docs, design.md and the docstrings of allycap.for
   online capacity; variable cost on output; transport plus tariffs (ad_valorem * price +
   per_tonne, tariffs on a lane add up) on shipments; penalty on unmet demand; holding cost on
   stock levels; retag cost on clean material re-tagged other;
+- a demand split by sector (demand_sectors, shares interpolated like year maps) has no unmet
+  variable: each sector's curtailment tranches and the rest of its demand are variables bounded
+  by tranche share * sector share * demand, costing the tranche cost or the sector's
+  shortage_cost (docs/formulation.md, family 6); none in strict mode;
 - tags: restricted regions hold 'other' only; a facility without inputs (coefficient > 0)
   outside restricted regions makes 'clean' only; clean never moves into or out of a restricted
   region; clean may be re-tagged other in any non-restricted region where the commodity is
@@ -409,16 +413,34 @@ def build(inst: dict, skip: frozenset[str] = frozenset()) -> LinearProgram:
         return {("ship", c, o, d, y, k): 1.0 for k in ship_tags(o, d)}
 
     # -- demand, deliveries, unmet -----------------------------------------------------------------
+    # A demand split by sector (demand_sectors) goes short in tranches instead of one unmet
+    # variable: sector s takes share a[y] of the demand; its tranche j (share h, cost p) is a
+    # variable bounded by h * a[y] * D[y] at cost p, and the rest of its demand, (1 - sum h),
+    # a last variable at the sector's shortage_cost. Written straight into the demand row.
+    sectors = inst.get("sectors") or {}
+    split = inst.get("demand_sectors") or {}
     for (r, c), values in demand.items():
         com = commodities.get(c) or {}
         penalty = com.get("unmet_penalty")
         penalty = default_penalty if penalty is None else float(penalty)
+        shares = {s: year_values(v, years) for s, v in (split.get(r) or {}).get(c, {}).items()}
         for y in years:
             coefs = {}
             for k in tags_in(r):
                 coefs[lp.var(("deliver", r, c, y, k))] = 1.0
-            if not strict:
+            if not strict and not shares:
                 coefs[lp.var(("unmet", r, c, y), w[y] * penalty)] = 1.0
+            elif not strict:
+                for s, a in shares.items():
+                    steps = [
+                        (float(t["share"]), float(t["cost"]))
+                        for t in sectors[s].get("tranches") or []
+                    ]
+                    rest = max(0.0, 1.0 - sum(h for h, _ in steps))
+                    steps.append((rest, float(sectors[s]["shortage_cost"])))
+                    for j, (h, p) in enumerate(steps):
+                        name = ("short", r, c, s, y, j)
+                        coefs[lp.var(name, w[y] * p, upper=h * a[y] * values[y])] = 1.0
             lp.row(coefs, values[y], values[y], "demand_met")
 
     # -- stock levels, cover and release ----------------------------------------------------------

@@ -141,6 +141,8 @@ def test_instances_exercise_every_family() -> None:
         "stock_release_years",
         "stock_release_max_rate",
         "strict",
+        "sectors",
+        "tranches",
         "ad_valorem",
         "per_tonne",
         "closed_route",

@@ -1,11 +1,10 @@
-"""Balance and demand.
+"""Balance.
 
 Balance, for each region r, commodity c, year y and tag k (free disposal, so a co-product
 nobody wants does not make the model infeasible):
   production + imports + (stock carried in - stock carried out) / step + retag in
     >= inputs consumed + exports + deliveries + retag out
-Demand, for each (r, c, y) with demand: sum_k deliver + unmet = demand (no unmet in strict mode).
-Cost: the unmet-demand penalty.
+Deliveries meet demand in formulation/demand.py.
 """
 
 from __future__ import annotations
@@ -16,14 +15,11 @@ import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
 
 from allycap.data import CLEAN, OTHER, ModelData
-from allycap.formulation.family import CostTerm, DualSpec, Family, RowSpec, ShortfallRow, VarSpec
+from allycap.formulation.family import Family, RowSpec, VarSpec
 
 
 def add_balance(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.deliver = pyo.Var(d.deliver_index, within=pyo.NonNegativeReals, doc="deliveries, t/yr")
-    demand_keys = list(d.demand)
-    if not d.strict:
-        m.unmet = pyo.Var(demand_keys, within=pyo.NonNegativeReals, doc="unmet demand, t/yr")
 
     terms: dict[tuple, list] = defaultdict(list)
     constant: dict[tuple, float] = defaultdict(float)
@@ -64,63 +60,19 @@ def add_balance(m: pyo.ConcreteModel, d: ModelData) -> None:
 
     m.balance = pyo.Constraint(keys, rule=balance_rule)
 
-    tags_of: dict[tuple, list[str]] = defaultdict(list)
-    for r, c, y, k in d.deliver_index:
-        tags_of[r, c, y].append(k)
 
-    def demand_rule(m, r, c, y):
-        delivered = sum(m.deliver[r, c, y, k] for k in tags_of[r, c, y])
-        if not d.strict:
-            delivered += m.unmet[r, c, y]
-        return delivered == d.demand[r, c, y]
-
-    m.demand_met = pyo.Constraint(demand_keys, rule=demand_rule)
-
-
-def cost_terms(m, d: ModelData) -> dict[str, list[CostTerm]]:
-    if d.strict:
-        return {"unmet": []}
-    return {"unmet": [CostTerm(y, r, d.unmet_penalty[c], m.unmet[r, c, y]) for r, c, y in m.unmet]}
-
-
-def shortfall(m, d: ModelData) -> list[ShortfallRow]:
-    """Unmet demand of a solved model (one sector, "all", per demand)."""
-    if d.strict:
-        return []
-    rows = []
-    for r, c, y in m.unmet:
-        value = m.unmet[r, c, y].value or 0.0
-        if value > 1e-9:
-            rows.append(ShortfallRow(r, c, "all", y, "unmet", value, d.unmet_penalty[c]))
-    return rows
+def _commodity(index, d) -> tuple:
+    return ("commodities", index[1])
 
 
 def _demand(index, d) -> tuple:
     return ("demand", index[0], index[1])
 
 
-def _commodity(index, d) -> tuple:
-    return ("commodities", index[1])
-
-
-def _demand_sentence(c, d: ModelData, best) -> str:
-    r, com, y = c.index
-    text = (
-        f"strict mode: demand for {com} in {r} in {y} is {d.demand[r, com, y]:,.0f} t and "
-        "may not go unmet"
-    )
-    if best is not None:
-        text += f"; at most {best:,.0f} t can be delivered"
-    return text + "."
-
-
 FAMILY = Family(
     name="balance",
     build=add_balance,
-    variables=(
-        VarSpec("deliver", ("region", "commodity", "year", "tag"), _demand, "t/yr"),
-        VarSpec("unmet", ("region", "commodity", "year"), _demand, "t/yr"),
-    ),
+    variables=(VarSpec("deliver", ("region", "commodity", "year", "tag"), _demand, "t/yr"),),
     rows=(
         RowSpec(
             "balance",
@@ -128,31 +80,5 @@ FAMILY = Family(
             _commodity,
             doc="supply of a commodity covers its uses, per tag (free disposal)",
         ),
-        RowSpec(
-            "demand_met",
-            ("region", "commodity", "year"),
-            _demand,
-            doc="deliveries plus unmet demand equal demand",
-            policy=True,
-            rank=70,
-            probe=True,
-            sentence=_demand_sentence,
-            dual=DualSpec(
-                family="demand",
-                title="`demand`",
-                unit="USD/kg",
-                meaning="marginal cost of one more tonne delivered, in that year's money",
-                formula="`dual / w_y * 1000`, with $w_y = \\text{step}\\,(1+r)^{-(y-y_0)}$",
-                reads_as="marginal cost of one more tonne delivered in the region, in that year's "
-                "money (undiscounted); where demand is unmet it equals the unmet penalty",
-                where=lambda index, d: ("", index[0], index[1], index[2]),
-                value=lambda dual, index, d: dual / d.weight[index[2]] * 1e3,
-                explain="price",
-            ),
-        ),
     ),
-    categories=("unmet",),
-    cost_terms=cost_terms,
-    shortage_categories=("unmet",),
-    shortfall=shortfall,
 )

@@ -10,7 +10,9 @@ objective are one account. The terms:
   retag     sum w[y] * retag_cost * retag                                        (provenance)
   holding   sum w[y] * holding_cost * stock                                      (stockpiles)
   transport sum w[y] * transport_cost * ship;  tariff  sum w[y] * tariff * ship  (trade)
-  unmet     sum w[y] * penalty[c] * unmet                                        (balance)
+  curtailment sum w[y] * tranche cost * shortfall (curtailment tranches)          (demand)
+  unmet     sum w[y] * penalty[c] * unmet (no sectors)
+            + sum w[y] * shortage cost * shortfall (the last tranche)             (demand)
 Capital is charged as an annuity, capex * CRF(r, lifetime), for each year a vintage is online
 inside the horizon, so a plant built late is charged only for the years it serves and end
 effects vanish.

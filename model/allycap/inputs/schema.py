@@ -417,6 +417,31 @@ class Stockpile(Strict):
     source: SourceRef = None
 
 
+class Tranche(Strict):
+    share: Share = Field(  # type: ignore[valid-type]
+        description="share of the sector's demand that may be curtailed at this tranche's cost"
+    )
+    cost: NonNeg = Field(  # type: ignore[valid-type]
+        description="M$ per t curtailed: what users give up by doing without (substitution, "
+        "deferral); below the sector's shortage_cost"
+    )
+    note: str | None = Field(None, description="what the tranche stands for")
+
+
+class Sector(Strict):
+    name: str | None = Field(None, description="display name")
+    shortage_cost: NonNeg = Field(  # type: ignore[valid-type]
+        description="M$ per t of the sector's demand left unmet beyond its tranches (the last "
+        "tranche); the highest sector cost is served first in a shortage"
+    )
+    tranches: list[Tranche] = Field(
+        default_factory=list,
+        description="price-responsive demand: shares of the sector's demand that may be curtailed "
+        "at rising costs, cheapest first; the rest of the demand is unmet at shortage_cost",
+    )
+    source: SourceRef = None
+
+
 class Options(Strict):
     unmet_penalty: NonNeg = Field(10.0, description="M$ per t of unmet demand")  # type: ignore[valid-type]
     retag_cost: NonNeg = Field(  # type: ignore[valid-type]
@@ -468,6 +493,20 @@ class Inputs(Strict):
     demand: dict[Id, dict[Id, YearMap(0.0, None, "t/yr")]] = Field(  # type: ignore[valid-type]
         default_factory=dict, description="region -> commodity -> t/yr"
     )
+    sectors: dict[Id, Sector] = Field(
+        default_factory=dict,
+        description="end-use sectors of demand (defence, EV traction, ...), each with its own "
+        "shortage cost and curtailment tranches",
+    )
+    demand_sectors: dict[
+        Id,
+        dict[Id, dict[Id, YearMap(0.0, 1.0, "a share")]],  # type: ignore[valid-type]
+    ] = Field(
+        default_factory=dict,
+        description="region -> commodity -> sector -> share of that demand (shares sum to 1 in "
+        "every model year); a demand not split here is one sector, `all`, at the commodity's "
+        "unmet_penalty",
+    )
     trade: Trade = Field(default_factory=Trade)
     independence: dict[Id, IndependenceRule] = Field(default_factory=dict)
     export_controls: dict[Id, ExportControl] = Field(default_factory=dict)
@@ -486,6 +525,7 @@ ELEMENT_MAPS: dict[tuple[str, ...], str] = {
     ("sources",): "source",
     ("regions",): "region",
     ("commodities",): "commodity",
+    ("sectors",): "sector",
     ("chains",): "chain",
     ("processes",): "process",
     ("facilities",): "facility",

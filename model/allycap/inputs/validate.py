@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from allycap.data import interpolate
 from allycap.errors import InputIssue, Problems, shorten
 from allycap.inputs.load import RawInputs
 from allycap.inputs.overlay import incomplete_additions
@@ -350,6 +351,8 @@ def _cross_checks(inp: Inputs, raw: RawInputs, problems: Problems) -> Iterator[I
             yield from ref(("demand", rid, cid), cid, commodities, "commodity")
             yield from year_map(("demand", rid, cid), values)
 
+    yield from _sector_checks(inp, issue, ref)
+
     for cid in inp.trade.transport_cost:
         yield from ref(("trade", "transport_cost", cid), cid, commodities, "commodity")
     for kind in ("routes", "tariffs"):
@@ -540,6 +543,77 @@ def _release_checks(
             )
 
 
+def _sector_checks(inp: Inputs, issue, ref) -> Iterator[InputIssue]:
+    """Sectors: tranche costs rise and stay below the shortage cost, tranche shares leave room;
+    demand_sectors: known ids, a demand to split, shares that sum to 1 in every model year."""
+    for sid, sector in inp.sectors.items():
+        base = ("sectors", sid)
+        total = sum(t.share for t in sector.tranches)
+        if total > 1 + 1e-9:
+            yield issue(
+                (*base, "tranches"),
+                f"tranche shares sum to {total:g}; they are shares of the sector's demand and "
+                "may sum to at most 1 (the rest is unmet at shortage_cost).",
+                "lower the shares so that they sum to 1 or less.",
+            )
+        previous = None
+        for i, t in enumerate(sector.tranches):
+            if t.cost > sector.shortage_cost:
+                yield issue(
+                    (*base, "tranches", i, "cost"),
+                    f"tranche cost {t.cost:g} M$/t is above the sector's shortage_cost "
+                    f"{sector.shortage_cost:g} M$/t, so demand would go unmet before it is "
+                    "curtailed.",
+                    f"lower the cost to at most {sector.shortage_cost:g}, or raise shortage_cost.",
+                )
+            if previous is not None and t.cost < previous:
+                yield issue(
+                    (*base, "tranches", i, "cost"),
+                    f"tranche cost {t.cost:g} M$/t is below the previous tranche's "
+                    f"{previous:g} M$/t; tranches are listed cheapest first.",
+                    "list the tranches in order of rising cost.",
+                )
+            previous = t.cost
+
+    h = inp.horizon
+    years = list(range(h.start, h.end + 1, h.step))
+    for rid, by_commodity in inp.demand_sectors.items():
+        yield from ref(("demand_sectors", rid), rid, inp.regions, "region")
+        for cid, shares in by_commodity.items():
+            base = ("demand_sectors", rid, cid)
+            yield from ref(base, cid, inp.commodities, "commodity")
+            if cid in inp.commodities and cid not in inp.demand.get(rid, {}):
+                yield issue(
+                    base,
+                    f"{rid} has no demand for {cid} to split by sector.",
+                    f"add demand.{rid}.{cid}, or remove demand_sectors.{rid}.{cid}.",
+                )
+            for sid, share in shares.items():
+                yield from ref((*base, sid), sid, inp.sectors, "sector")
+                if isinstance(share, dict):
+                    for y in share:
+                        if not h.start <= y <= h.end:
+                            yield issue(
+                                (*base, sid, y),
+                                f"year {y} is outside the horizon {h.start}-{h.end}.",
+                            )
+            sums = [0.0] * len(years)
+            for share in shares.values():
+                for i, v in enumerate(interpolate(share, years).values()):
+                    sums[i] += v
+            off = [(y, t) for y, t in zip(years, sums, strict=True) if abs(t - 1) > 1e-6]
+            if off:
+                y, t = off[0]
+                yield issue(
+                    base,
+                    f"sector shares of {cid} demand in {rid} sum to {t:g} in {y}"
+                    + (f" (and in {len(off) - 1} other model years)" if len(off) > 1 else "")
+                    + "; they must sum to 1 in every model year.",
+                    "adjust the shares so that they sum to 1 (e.g. give the remainder to a "
+                    "sector such as `industrial`).",
+                )
+
+
 def _declared_stages(inp: Inputs) -> dict[str, str]:
     """Stage id -> the chain that declares it (the first, if declared twice)."""
     out: dict[str, str] = {}
@@ -613,6 +687,7 @@ def _source_refs(inp: Inputs, raw: RawInputs) -> Iterator[tuple[tuple, str]]:
         "sharing",
         "budgets",
         "stockpiles",
+        "sectors",
     ):
         for eid, element in getattr(inp, group).items():
             yield from _ids((group, eid, "source"), element.source)
