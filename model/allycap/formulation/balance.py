@@ -142,7 +142,8 @@ FAMILY = Family(
                 title="`demand`",
                 unit="USD/kg",
                 meaning="marginal cost of one more tonne delivered, in that year's money",
-                formula="`dual / w_y * 1000`, with $w_y = \\text{step}\\,(1+r)^{-(y-y_0)}$",
+                formula="`dual / w_y * 1000`, with "
+                "$w_y = \\sum_{j=0}^{\\text{step}-1}(1+r)^{-(y+j-y_0)}$",
                 reads_as="marginal cost of one more tonne delivered in the region, in that year's "
                 "money (undiscounted); where demand is unmet it equals the unmet penalty",
                 where=lambda index, d: ("", index[0], index[1], index[2]),
