@@ -170,7 +170,7 @@ CASES = [
             (BASE, "expansion: {capex: 0.02,", "expansion: &grow {capex: 0.02,"),
             (
                 BASE,
-                "    expansion: {capex: 0.05, lifetime: 25, lead_time: 2}\n",
+                "    expansion: {capex: 0.05, lifetime: 25, lead_time: 5}\n",
                 "    expansion:\n      <<: *grow\n      capex: 0.05\n",
             ),
         ),
@@ -290,8 +290,8 @@ CASES = [
         edits=(
             (
                 BASE,
-                "lifetime: 25, lead_time: 2}\n  can_refinery",
-                "lifetime: 25, lead_tme: 2}\n  can_refinery",
+                "lifetime: 25, lead_time: 5}\n  can_refinery",
+                "lifetime: 25, lead_tme: 5}\n  can_refinery",
             ),
         ),
     ),
@@ -484,7 +484,7 @@ CASES = [
         edits=(
             (
                 BASE,
-                "lifetime: 25, lead_time: 2}\n  can_refinery",
+                "lifetime: 25, lead_time: 5}\n  can_refinery",
                 "lifetime: 25, lead_time: 20}\n  can_refinery",
             ),
         ),
@@ -593,7 +593,7 @@ CASES = [
         edits=(
             (
                 BASE,
-                "lifetime: 25, lead_time: 2}\n  can_refinery",
+                "lifetime: 25, lead_time: 5}\n  can_refinery",
                 "lifetime: 25, lead_time: -2}\n  can_refinery",
             ),
         ),
@@ -1101,8 +1101,8 @@ MULTI = [
             (BASE, "existing: 300", "existing: -300"),
             (
                 BASE,
-                "lifetime: 25, lead_time: 2}\n  can_refinery",
-                "lifetime: 25, lead_tme: 2}\n  can_refinery",
+                "lifetime: 25, lead_time: 5}\n  can_refinery",
+                "lifetime: 25, lead_tme: 5}\n  can_refinery",
             ),
         ),
         problems=3,
@@ -1159,8 +1159,8 @@ MULTI = [
         edits=(
             (
                 BASE,
-                "lifetime: 25, lead_time: 2}\n  can_refinery",
-                "lifetime: 25, lead_tme: 2}\n  can_refinery",
+                "lifetime: 25, lead_time: 5}\n  can_refinery",
+                "lifetime: 25, lead_tme: 5}\n  can_refinery",
             ),
         ),
         command="validate",

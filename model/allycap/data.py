@@ -12,10 +12,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from allycap.errors import InputIssue
 from allycap.inputs.schema import Inputs
 
 if TYPE_CHECKING:
     from allycap.chains import ChainInfo
+    from allycap.inputs.load import RawInputs
 
 CLEAN, OTHER = "clean", "other"
 TAGS = (CLEAN, OTHER)
@@ -51,6 +53,28 @@ def capital_recovery_factor(rate: float, lifetime: int) -> float:
     if rate == 0:
         return 1.0 / lifetime
     return rate / (1.0 - (1.0 + rate) ** -lifetime)
+
+
+def construction_interest(rate: float, lead: int) -> float:
+    """IDC(L, r): overnight capex grown by interest during construction, valued when the plant
+    enters service (the point the capital annuity repays).
+
+    The capex is spent in equal parts over the `lead` construction years, each part evenly
+    through its year, so the part spent i years before service (i = 1..L) is on average
+    i - 1/2 years old then: IDC = (1/L) sum_{i=1..L} (1+r)^(i-1/2); 1 for L = 0 (overnight).
+    Mid-year spending, as in NREL's ATB construction financing factor, keeps IDC continuous in
+    L (about (1+r)^(L/2)); docs/formulation.md compares it with spending at a year's start.
+    """
+    if lead <= 0:
+        return 1.0
+    return sum((1.0 + rate) ** (i - 0.5) for i in range(1, lead + 1)) / lead
+
+
+def period_weight(rate: float, offset: int, step: int) -> float:
+    """Present-value weight of a period of `step` years starting `offset` years after the start:
+    sum_{j=0..step-1} (1+r)^-(offset+j), each year discounted as of its own start (a single
+    term, the plain discount factor, when step is 1)."""
+    return sum((1.0 + rate) ** -(offset + j) for j in range(step))
 
 
 @dataclass
@@ -234,7 +258,7 @@ class ModelData:
     years: list[int]
     step: int
     discount: dict[int, float]  # (1 + r)^-(y - start)
-    weight: dict[int, float]  # step * discount: present-value weight of one year's flows
+    weight: dict[int, float]  # sum of the period's years' discount factors (period_weight)
     regions: list[str]
     bloc: dict[str, str]
     restricted: set[str]
@@ -245,7 +269,7 @@ class ModelData:
     availability: dict[tuple[str, int], float]
     variable_cost: dict[tuple[str, int], float]
     vintages: dict[str, Vintages]
-    annualized_capex: dict[str, float]  # facility -> M$ per t/yr per year online
+    annualized_capex: dict[str, float]  # facility -> capex * IDC * CRF, M$ per t/yr per year online
     prod_index: list[tuple[str, int, str]]
     lanes: list[tuple[str, str, str]]
     ship_index: list[tuple[str, str, str, int, str]]
@@ -300,7 +324,9 @@ def prepare(inp: Inputs, strict: bool | None = None) -> ModelData:
     years = list(range(h.start, h.end + 1, h.step))
     rate = inp.discount_rate
     discount = {y: (1.0 + rate) ** -(y - h.start) for y in years}
-    weight = {y: h.step * discount[y] for y in years}
+    # a model year stands for its period y..y+step-1 (the last one too: validation makes step
+    # divide end - start), each year of it discounted separately
+    weight = {y: period_weight(rate, y - h.start, h.step) for y in years}
     regions = list(inp.regions)
     bloc = {r: reg.bloc for r, reg in inp.regions.items()}
     if inp.restricted_origins is None:
@@ -447,10 +473,14 @@ def _facilities(inp: Inputs, years: list[int], restricted: set[str]):
             variable_cost[fid, y] = v
         e = f.expansion
         if e is not None:
-            vint = _vintages(e.lead_time, e.lifetime, e.earliest, years, h.end)
+            vint = _vintages(e.lead_time, e.lifetime, e.earliest, years, h.end, h.step)
             if vint.decisions and (e.max is None or e.max > 0):
                 vintages[fid] = vint
-                annualized[fid] = e.capex * capital_recovery_factor(rate, e.lifetime)
+                annualized[fid] = (
+                    e.capex
+                    * construction_interest(rate, e.lead_time)
+                    * capital_recovery_factor(rate, e.lifetime)
+                )
         facilities[fid] = Facility(
             id=fid,
             name=f.name or fid,
@@ -580,9 +610,23 @@ def _stockpiles(
     return stockpiles
 
 
-def _vintages(lead: int, life: int, earliest: int | None, years: list[int], end: int) -> Vintages:
-    decisions = [v for v in years if v + lead <= end and (earliest is None or v + lead >= earliest)]
-    online = {y: [v for v in decisions if v + lead <= y < v + lead + life] for y in years}
+def _vintages(
+    lead: int, life: int, earliest: int | None, years: list[int], end: int, step: int = 1
+) -> Vintages:
+    """Decision years and online periods of one facility's new capacity.
+
+    A vintage decided in period v is ready in year v + lead; it comes online in the period that
+    contains that year, p0, and stays online for the periods that overlap [p0, p0 + life), so it
+    counts ceil(life / step) whole periods. A decision exists when the vintage is ready inside
+    the horizon (its last period covers end..end+step-1) and not before `earliest`. With step 1
+    this is v + lead <= y < v + lead + life and v + lead <= end.
+    """
+    last = end + step - 1
+    decisions = [
+        v for v in years if v + lead <= last and (earliest is None or v + lead >= earliest)
+    ]
+    first = {v: years[0] + (v + lead - years[0]) // step * step for v in decisions}
+    online = {y: [v for v in decisions if first[v] <= y < first[v] + life] for y in years}
     added, removed = {}, {}
     previous: set[int] = set()
     for y in years:
@@ -591,6 +635,38 @@ def _vintages(lead: int, life: int, earliest: int | None, years: list[int], end:
         removed[y] = sorted(previous - now)
         previous = now
     return Vintages(decisions, online, added, removed)
+
+
+def period_warnings(inp: Inputs, raw: RawInputs | None = None) -> list[InputIssue]:
+    """A warning when horizon.step is longer than some expansions' lead times (0 < L < step).
+
+    Such a vintage is ready inside the period it is decided in, so it counts as online for that
+    whole period (`_vintages`): its lead time delays nothing.
+    """
+    step = inp.horizon.step
+    short = [
+        (fid, f.expansion.lead_time)
+        for fid, f in inp.facilities.items()
+        if f.expansion is not None
+        and (f.expansion.max is None or f.expansion.max > 0)
+        and 0 < f.expansion.lead_time < step
+    ]
+    if not short:
+        return []
+    path = ("horizon", "step")
+    origin = raw.locate(path) if raw is not None else None
+    listed = ", ".join(f"{fid} ({lead} y)" for fid, lead in short)
+    return [
+        InputIssue(
+            f"step {step} is longer than the lead time of {len(short)} expansion(s): {listed}. "
+            "New capacity decided in a period is ready inside that period and counts as "
+            "online for the whole period, as if its lead time were 0.",
+            path,
+            origin.file if origin else None,
+            origin.line if origin else None,
+            fix="use a step no longer than the shortest lead time (step 1 models every year).",
+        )
+    ]
 
 
 def _lanes(inp: Inputs, years: list[int], makes, uses):

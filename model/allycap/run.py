@@ -50,9 +50,11 @@ def load_and_validate(
     scenarios: list[str | Path] | None = None,
     overrides: list[str] | None = None,
 ) -> tuple[RawInputs, Inputs, list[InputIssue]]:
+    from allycap.data import period_warnings  # no pandas or pyomo: `validate` stays fast
+
     raw = load_inputs(path, scenarios, overrides)
     inputs = validate(raw)
-    return raw, inputs, trace_network(inputs, raw)
+    return raw, inputs, trace_network(inputs, raw) + period_warnings(inputs, raw)
 
 
 def run(

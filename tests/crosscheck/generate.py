@@ -546,6 +546,11 @@ def features(inst: dict) -> set[str]:
         if e:
             out.add("expansion")
             out.update(k for k in ("lead_time", "earliest", "max", "ramp") if k in e)
+            lead = e.get("lead_time", 0)
+            if 0 < lead < inst["horizon"]["step"]:
+                out.add("lead_shorter_than_step")  # ready, and online, in its decision period
+            if lead and inst["discount_rate"] and e["capex"]:
+                out.add("construction_interest")  # IDC > 1
         out.update(k for k in ("availability", "variable_cost", "fixed_om", "resource") if k in f)
         if "inputs" in f:
             out.add("input_override")

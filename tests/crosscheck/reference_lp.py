@@ -14,11 +14,15 @@ sparse index sets or running sums, this builds the plainest equivalent:
   make the answer "infeasible" directly.
 
 The conventions followed (from docs, design.md and the docstrings of allycap.formulation):
-- model years start..end by step; a year's flows weigh w[y] = step * (1 + r)^-(y - start);
+- model years start..end by step; model year y stands for the years y..y+step-1 (the last one
+  too) and its flows weigh w[y] = sum_{j<step} (1 + r)^-(y + j - start);
 - year maps: a scalar holds every year; a map is linear between points, flat outside;
-- new[f,v] exists for decision years v with v + lead <= end and v + lead >= earliest, unless
-  max == 0; it is online in years y with v + lead <= y < v + lead + lifetime;
-- capital = capex * CRF(r, lifetime) * w[y] for each online year; fixed O&M on existing plus
+- new[f,v] exists for decision years v with v + lead <= end + step - 1 (ready inside the last
+  period) and v + lead >= earliest, unless max == 0; with p the model year whose period holds
+  v + lead, it is online in the model years y with p <= y < p + lifetime;
+- capital = capex * IDC * CRF(r, lifetime) * w[y] for each online year, IDC = (1/L) *
+  sum_{i=1..L} (1 + r)^(i - 1/2) for lead L > 0 (capex spent evenly over the construction
+  years, grown to the online year), 1 for L = 0; fixed O&M on existing plus
   online capacity; variable cost on output; transport plus tariffs (ad_valorem * price +
   per_tonne, tariffs on a lane add up) on shipments; penalty on unmet demand; holding cost on
   stock levels; retag cost on clean material re-tagged other;
@@ -115,6 +119,30 @@ def crf(rate: float, life: int) -> float:
     if rate == 0:
         return 1.0 / life
     return rate / (1.0 - (1.0 + rate) ** -life)
+
+
+def idc(rate: float, lead: int) -> float:
+    """Interest during construction: capex spent in equal parts over `lead` years, each part
+    mid-year, grown at `rate` until the plant enters service."""
+    if lead == 0:
+        return 1.0
+    return sum((1.0 + rate) ** (i - 0.5) for i in range(1, lead + 1)) / lead
+
+
+def period_weights(start: int, end: int, step: int, rate: float) -> dict[int, float]:
+    """Model year -> sum of the discount factors of the years its period covers."""
+    return {
+        y: sum((1.0 + rate) ** -(y + j - start) for j in range(step))
+        for y in range(start, end + 1, step)
+    }
+
+
+def vintage_online(v: int, lead: int, life: int, years: list[int], step: int) -> list[int]:
+    """Model years a vintage decided in v is online: from the model year whose period contains
+    the ready year v + lead, for the model years within `life` years of that one."""
+    ready = v + lead
+    first = max(y for y in years if y <= ready)
+    return [y for y in years if first <= y < first + life]
 
 
 def in_years(y: int, rule: dict) -> bool:
@@ -220,7 +248,7 @@ def build(inst: dict, skip: frozenset[str] = frozenset()) -> LinearProgram:
     start, end, step = hz["start"], hz["end"], hz.get("step", 1)
     years = list(range(start, end + 1, step))
     rate = float(inst["discount_rate"])
-    w = {y: step * (1.0 + rate) ** -(y - start) for y in years}
+    w = period_weights(start, end, step, rate)
 
     regions = inst["regions"]
     bloc = {r: regions[r]["bloc"] for r in regions}
@@ -278,9 +306,9 @@ def build(inst: dict, skip: frozenset[str] = frozenset()) -> LinearProgram:
             lead, life = e.get("lead_time", 0), e["lifetime"]
             earliest = e.get("earliest")
             for v in years:
-                if v + lead <= end and (earliest is None or v + lead >= earliest):
+                if v + lead <= end + step - 1 and (earliest is None or v + lead >= earliest):
                     decisions[fid].append(v)
-                    online_in[fid, v] = [y for y in years if v + lead <= y < v + lead + life]
+                    online_in[fid, v] = vintage_online(v, lead, life, years, step)
         if decisions[fid] or any(existing[fid][y] > 0 for y in years):
             runs.append(fid)
 
@@ -298,7 +326,8 @@ def build(inst: dict, skip: frozenset[str] = frozenset()) -> LinearProgram:
         lp.offset += sum(w[y] * om * existing[fid][y] for y in years)
         e = f.get("expansion")
         for v in decisions[fid]:
-            annual = float(e["capex"]) * crf(rate, e["lifetime"])
+            lead = e.get("lead_time", 0)
+            annual = float(e["capex"]) * idc(rate, lead) * crf(rate, e["lifetime"])
             cost = sum(w[y] * (annual + om) for y in online_in[fid, v])
             ramp = e.get("ramp") is not None and "build_ramp" not in skip
             upper = float(e["ramp"]) * step if ramp else INF

@@ -152,6 +152,8 @@ def test_instances_exercise_every_family() -> None:
         "recycling",
         "input_override",
         "lead_time",
+        "lead_shorter_than_step",
+        "construction_interest",
         "earliest",
         "max",
         "ramp",

@@ -103,20 +103,22 @@ def test_vintage_retires_after_its_lifetime(solve):
     assert online == pytest.approx({2032: 10.0, 2033: 10.0, 2034: 10.0}, rel=REL)
 
 
-def test_step_five_capacity_online_between_model_years(solve):
-    """Years 2030, 2035, 2040 (step 5, each weighs 5 years at r = 0), lead time 3, lifetime 20
-    (CRF 1/20). Decisions: v + 3 <= 2040, so v = 2030 (online 2033) and 2035 (online 2038);
-    2030's vintage is online in model years 2035 and 2040, none is online in 2030:
-        unmet   = 10 t/yr * 100 * 5 years (2030 period) = 5000
-        capital = 10 * 1/20 * (5 + 5) = 5
-        total   = 5005.
+def test_step_five_capacity_online_in_the_period_holding_its_ready_year(solve):
+    """Years 2030, 2035, 2040 (step 5, each weighs 5 years at r = 0; the last period covers
+    2040-2044), lead time 3, lifetime 20 (CRF 1/20). Decisions: ready v + 3 <= 2044, so
+    v = 2030, 2035 and 2040. The 2030 vintage is ready in 2033, inside the 2030 period, so it
+    is online in 2030 and in every model year before 2030 + 20 (2030, 2035, 2040):
+        unmet   = 0
+        capital = 10 * 1/20 * (5 + 5 + 5) = 7.5
+        total   = 7.5.
+    (Before periods were rounded this way, the vintage waited for 2035 and 2030 was short.)
     """
     r = solve(builder(lead_time=3, lifetime=20, end=2040, step=5))
-    assert sorted(v for _, v in r.model.new) == [2030, 2035]
-    assert r.results.objective == pytest.approx(5005.0, rel=REL)
+    assert sorted(v for _, v in r.model.new) == [2030, 2035, 2040]
+    assert r.results.objective == pytest.approx(7.5, rel=REL)
     assert r.model.new["plant", 2030].value == pytest.approx(10.0, rel=REL)
     unmet = r.results.tables["supply_mix"].set_index("year")["unmet_t"].to_dict()
-    assert unmet == pytest.approx({2030: 10.0, 2035: 0.0, 2040: 0.0}, abs=1e-6)
+    assert unmet == pytest.approx({2030: 0.0, 2035: 0.0, 2040: 0.0}, abs=1e-6)
 
 
 def test_build_max_caps_total_new_capacity(solve):

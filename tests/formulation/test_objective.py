@@ -1,7 +1,9 @@
 """Known answers for formulation/objective.py: present value at the start year of all costs.
 
-Model year y weighs w[y] = step * (1 + r)^-(y - start). Capital is capex * CRF(r, lifetime),
-CRF = r / (1 - (1 + r)^-n), charged for each online model year inside the horizon.
+Model year y weighs w[y] = sum_{j=0..step-1} (1 + r)^-(y + j - start): every year of its period
+discounted as of that year. Capital is capex * IDC(lead, r) * CRF(r, lifetime),
+CRF = r / (1 - (1 + r)^-n), charged for each online model year inside the horizon (IDC = 1 at
+lead 0, as here; tests/formulation/test_capital_periods.py covers lead times).
 """
 
 from __future__ import annotations
@@ -72,13 +74,15 @@ def test_capital_charged_only_inside_the_horizon(solve):
 
 
 def test_every_cost_category_with_step_and_discounting(solve):
-    """Years 2030, 2035, 2040 (step 5), r = 0.05: w = 5, 5/1.05^5, 5/1.05^10, and
-    W = sum w = 5 * (1 + 0.7835262 + 0.6139133) = 11.9871975.
+    """Years 2030, 2035, 2040 (step 5, the last period covering 2040-2044), r = 0.05: each
+    year of a period is discounted, so w[2030] = sum_{j=0..4} 1.05^-j = 4.5459505,
+    w[2035] = w[2030] / 1.05^5, w[2040] = w[2030] / 1.05^10, and
+    W = sum w = sum_{j=0..14} 1.05^-j = (1 - 1.05^-15) / (1 - 1/1.05) = 10.8986409.
     Plant in A: existing 20 t/yr, fixed O&M 0.1 M$ per t/yr, variable cost 1 M$/t. Market B
     demands 10 t/yr, shipped A -> B at 0.5 M$/t; tariff 0.2 M$/t plus 10% of a price of 3 M$/t
     (0.3), so 0.5 M$/t. One year costs
         fixed_om 0.1 * 20 = 2; variable 1 * 10 = 10; transport 0.5 * 10 = 5; tariff 0.5 * 10 = 5
-    22 M$ a year, so objective = 22 * W = 263.7183.
+    22 M$ a year, so objective = 22 * W = 239.7701.
     """
     data = {
         "horizon": {"start": 2030, "end": 2040, "step": 5},
@@ -110,9 +114,11 @@ def test_every_cost_category_with_step_and_discounting(solve):
         "options": {"unmet_penalty": 100.0},
     }
     res = solve(data).results
-    weights = {2030: 5.0, 2035: 5 / 1.05**5, 2040: 5 / 1.05**10}
+    first = 1 + 1 / 1.05 + 1 / 1.05**2 + 1 / 1.05**3 + 1 / 1.05**4
+    assert first == pytest.approx(4.5459505, rel=1e-7)
+    weights = {2030: first, 2035: first / 1.05**5, 2040: first / 1.05**10}
     total_w = sum(weights.values())
-    assert total_w == pytest.approx(11.9871975, rel=1e-7)
+    assert total_w == pytest.approx(10.8986409, rel=1e-7)
     assert res.objective == pytest.approx(22 * total_w, rel=REL)
     costs = res.tables["costs"]
     by_cat = costs.groupby("category")["present_value_musd"].sum().to_dict()

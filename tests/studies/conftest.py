@@ -1,7 +1,8 @@
 """A small instance for the studies tests, written into tmp_path (never the default inputs).
 
 Three allied regions and China, three stages (mine -> separation -> magnet making), 2025-2040 in
-five-year steps. China is cheap and large; allied separation and magnet plants are candidates, so
+five-year steps (lead times are at least the step, so no vintage is online in the period it is
+decided in). China is cheap and large; allied separation and magnet plants are candidates, so
 a clean share of allied magnets costs money and an export ban of oxide and magnets from China
 leaves a portfolio without allied separation short of magnets. Solves take a few hundredths of a
 second.
@@ -58,7 +59,7 @@ BASE = {
             "process": "mining",
             "existing": 40000,
             "variable_cost": 0.007,
-            "expansion": {"capex": 0.05, "lead_time": 3, "lifetime": 25, "max": 40000},
+            "expansion": {"capex": 0.05, "lead_time": 5, "lifetime": 25, "max": 40000},
         },
         "can_mine": {
             "region": "CAN",
@@ -70,26 +71,26 @@ BASE = {
             "region": "USA",
             "process": "separation",
             "variable_cost": 0.010,
-            "expansion": {"capex": 0.15, "lead_time": 3, "lifetime": 25, "max": 30000},
+            "expansion": {"capex": 0.15, "lead_time": 5, "lifetime": 25, "max": 30000},
         },
         "eu_separation": {
             "region": "EU",
             "process": "separation",
             "variable_cost": 0.011,
-            "expansion": {"capex": 0.16, "lead_time": 4, "lifetime": 25, "max": 20000},
+            "expansion": {"capex": 0.16, "lead_time": 5, "lifetime": 25, "max": 20000},
         },
         "usa_magnets": {
             "region": "USA",
             "process": "magnet_making",
             "variable_cost": 0.018,
-            "expansion": {"capex": 0.08, "lead_time": 2, "lifetime": 20, "max": 60000},
+            "expansion": {"capex": 0.08, "lead_time": 5, "lifetime": 20, "max": 60000},
         },
         "eu_magnets": {
             "region": "EU",
             "process": "magnet_making",
             "existing": 20000,
             "variable_cost": 0.017,
-            "expansion": {"capex": 0.09, "lead_time": 2, "lifetime": 20, "max": 40000},
+            "expansion": {"capex": 0.09, "lead_time": 5, "lifetime": 20, "max": 40000},
         },
     },
     "demand": {
@@ -127,7 +128,7 @@ DEMAND_SHOCK = {
         "EU": {"magnet": {2025: 25000, 2030: 39667, 2040: 49000}},
     }
 }
-SEPARATION_DELAY = {"facilities": {"usa_separation": {"expansion": {"lead_time": 8}}}}
+SEPARATION_DELAY = {"facilities": {"usa_separation": {"expansion": {"lead_time": 10}}}}
 
 
 def dump(data: dict, path: Path) -> Path:

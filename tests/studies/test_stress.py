@@ -78,13 +78,14 @@ def test_a_portfolio_under_its_own_scenario_costs_its_optimum(chain, tmp_path):
 
 
 def test_decisions_the_scenario_cannot_make_are_reported(chain, tmp_path):
-    """The export-ban plan decides US separation in 2035; with an eight-year lead time that
-    decision could not come online by 2040, so the delay scenario's model lacks it."""
+    """The export-ban plan decides US separation in 2035; with a ten-year lead time that
+    decision could not be ready by 2044, the end of the last period (2040-2044), so the delay
+    scenario's model lacks it."""
     run_dir = solve_to_folder(
         chain["base"], tmp_path / "runs" / "export_ban", scenarios=[chain["export_ban"]]
     )
     portfolio = read_portfolio(run_dir)
-    late = [(f, v, q) for f, v, q in portfolio.capacity if f == "usa_separation" and v + 8 > 2040]
+    late = [(f, v, q) for f, v, q in portfolio.capacity if f == "usa_separation" and v + 10 > 2044]
     assert late
     frame = stress(chain["base"], [portfolio], parse_cases([str(chain["delay"])]))
     assert frame["missing_decisions"].iloc[0] == len(late)

@@ -1,11 +1,14 @@
 """Capacity: vintages of new capacity, production limits, build limits, resources.
 
-new[f,v] is capacity decided in year v, online from v + lead_time for `lifetime` years. The
+new[f,v] is capacity decided in model year v, ready in v + lead_time and online from the model
+year whose period contains that year, for the periods overlapping `lifetime` years from there
+(data._vintages; with step 1, exactly v + lead_time .. v + lead_time + lifetime - 1). The
 capacity online from new builds is carried as a running sum, online[f,y], so each decision
 enters at most two rows (when it comes online and when it retires): O(years) non-zeros per
 facility instead of a double sum over years.
 
-Costs: capital (annuity on capacity online, split among payers), fixed O&M (on existing and new
+Costs: capital (annuity capex * IDC * CRF on capacity online, split among payers; IDC is the
+interest during construction, data.construction_interest), fixed O&M (on existing and new
 capacity), variable cost (on output).
 """
 
@@ -105,7 +108,8 @@ def late_candidates(d: ModelData, commodity: str, year: int) -> list[str]:
             continue
         lead = facility.expansion.lead_time
         vint = d.vintages.get(f)
-        first = min(v + lead for v in vint.decisions) if vint and vint.decisions else None
+        # the first model year any vintage counts as online (its period holds the ready year)
+        first = next((y for y in d.years if vint.online[y]), None) if vint else None
         if first is None or first > year:
             when = f"from {first}" if first else "never inside the horizon"
             notes.append(f"{f} (lead time {lead} years) could be online {when}")

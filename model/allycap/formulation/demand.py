@@ -144,7 +144,8 @@ FAMILY = Family(
                 title="`demand`",
                 unit="USD/kg",
                 meaning="marginal cost of one more tonne delivered, in that year's money",
-                formula="`dual / w_y * 1000`, with $w_y = \\text{step}\\,(1+r)^{-(y-y_0)}$",
+                formula="`dual / w_y * 1000`, with "
+                "$w_y = \\sum_{j=0}^{\\text{step}-1}(1+r)^{-(y+j-y_0)}$",
                 reads_as="marginal cost of one more tonne delivered in the region, in that year's "
                 "money (undiscounted); where demand goes short it equals the cost of the marginal "
                 "tranche (a sector's curtailment or shortage cost, or the unmet penalty)",

@@ -1,10 +1,12 @@
 """Objective: present value at the start year of all costs, by category.
 
 Each family declares its cost terms (`Family.cost_terms`: category, year, region, a coefficient
-in that year's money and a variable); this module adds them up, each year's flows weighing
-w[y] = step * (1 + r)^-(y - start). `results.costs` reads the same terms, so `costs.csv` and the
-objective are one account. The terms:
-  capital   sum_{f,y} w[y] * capex[f] * CRF[f] * online[f,y]                     (capacity)
+in that year's money and a variable); this module adds them up, each model year's flows weighing
+w[y] = sum_{j=0..step-1} (1 + r)^-(y + j - start): the model year stands for its period of
+`step` years, each discounted as of its own year (data.period_weight; (1 + r)^-(y - start) when
+step is 1). `results.costs` reads the same terms, so `costs.csv` and the objective are one
+account. The terms:
+  capital   sum_{f,y} w[y] * capex[f] * IDC[f] * CRF[f] * online[f,y]           (capacity)
   fixed_om  sum_{f,y} w[y] * fixed_om[f] * (existing[f,y] + online[f,y])         (capacity)
   variable  sum_{f,y,k} w[y] * variable_cost[f,y] * prod[f,y,k]                  (capacity)
   retag     sum w[y] * retag_cost * retag                                        (provenance)
@@ -13,9 +15,12 @@ objective are one account. The terms:
   curtailment sum w[y] * tranche cost * shortfall (curtailment tranches)          (demand)
   unmet     sum w[y] * penalty[c] * unmet (no sectors)
             + sum w[y] * shortage cost * shortfall (the last tranche)             (demand)
-Capital is charged as an annuity, capex * CRF(r, lifetime), for each year a vintage is online
-inside the horizon, so a plant built late is charged only for the years it serves and end
-effects vanish.
+Capital is charged as an annuity, capex * IDC(lead, r) * CRF(r, lifetime), for each year a
+vintage is online inside the horizon, so a plant built late is charged only for the years it
+serves and end effects vanish. IDC (data.construction_interest) grows the overnight capex by
+the interest accrued while it is spent, evenly over the lead-time years before service, so for
+the same online years a longer lead time costs more. Budgets count the overnight capex in the
+decision year instead (formulation/budgets.py).
 """
 
 from __future__ import annotations

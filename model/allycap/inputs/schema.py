@@ -162,7 +162,11 @@ class Horizon(Strict):
     start: Year = Field(description="first model year")
     end: Year = Field(description="last model year (inclusive)")
     step: int = Field(
-        1, ge=1, le=50, description="years between model years; a period weighs `step` years"
+        1,
+        ge=1,
+        le=50,
+        description="years between model years; model year y stands for y..y+step-1, each year "
+        "discounted",
     )
 
 
