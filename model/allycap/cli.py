@@ -382,7 +382,8 @@ def check(
         typer.Option(
             min=0.0,
             max=1.0,
-            help="largest unmet share of demand accepted; overrides each scenario's check block",
+            help="largest share of demand not served (curtailed + unmet) accepted; overrides "
+            "each scenario's check block",
         ),
     ] = None,
     time_limit: Annotated[float | None, typer.Option(help="HiGHS time limit per solve")] = None,
