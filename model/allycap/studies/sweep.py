@@ -410,6 +410,8 @@ def shortage_cost(m, data) -> float:
     total = 0.0
     for t in shortage_terms(m, data):
         value = 1.0 if t.var is None else (t.var.value or 0.0)
+        if abs(value) < 1e-9:  # solver noise, read as 0 as results.py does
+            continue
         total += data.weight[t.year] * t.coef * value
     return total
 
