@@ -253,3 +253,8 @@ def test_an_older_folder_reads_and_reports_the_same(default_run, tmp_path):
         r"optimal: resource cost [\d,.]+ \+ shortage cost [\d,.]+ = objective", status[0]
     )
     assert status[0] == status[1]
+    # the shortfall chart is drawn from shortfall.csv, or from supply_mix.csv for the old one
+    has_short = bool(rows(out / "shortfall.csv"))
+    for folder in (old, out):
+        page = (folder / "report.html").read_text(encoding="utf-8")
+        assert ('id="chart-shortfall-by-sector"' in page) == has_short

@@ -380,11 +380,14 @@ def cost_pv_chart(summary: dict, costs: pd.DataFrame | None) -> Chart | None:
     )
 
 
-def shortfall_chart(shortfall: pd.DataFrame | None) -> Chart | None:
-    """Stacked bars: demand not served each model year, by sector and kind (t/yr)."""
+def shortfall_chart(
+    shortfall: pd.DataFrame | None, model_years: list[int] | None = None
+) -> Chart | None:
+    """Stacked bars: demand not served each model year, by sector and kind (t/yr); every model
+    year is on the axis, so a shortage shows when it happens within the horizon."""
     if shortfall is None or shortfall.empty or "tonnes" not in shortfall.columns:
         return None
-    years = sorted(int(y) for y in shortfall["year"].unique())
+    years = sorted({int(y) for y in shortfall["year"].unique()} | set(model_years or []))
     by = shortfall.groupby(["sector", "kind", "year"])["tonnes"].sum()
     keys = list(dict.fromkeys((s, k) for s, k, _ in by.index))
     series = [
@@ -694,7 +697,7 @@ def run_charts(
             ]
             if c
         ],
-        "shortfall": [c for c in [shortfall_chart(tables.get("shortfall"))] if c],
+        "shortfall": [c for c in [shortfall_chart(tables.get("shortfall"), years)] if c],
     }
     return charts, year
 
