@@ -71,8 +71,12 @@ def summarize(folder: Path) -> None:
 
     print("\nCost, M$ present value 2025, by category:")
     c = costs.groupby("category").present_value_musd.sum()
-    c["total"] = c.sum()
-    c["total excl. unmet penalty"] = c["total"] - c.get("unmet", 0.0)
+    # the two accounts apart (costs.csv `account`; runfolder fills it in for older folders):
+    # what is spent, and what unserved demand is worth; their sum is the objective
+    accounts = costs.groupby("account").present_value_musd.sum()
+    c["resource cost"] = accounts.get("resource", 0.0)
+    c["shortage cost"] = accounts.get("shortage", 0.0)
+    c["objective (resource + shortage)"] = c["resource cost"] + c["shortage cost"]
     print(c.round(1).to_string())
     print()
 

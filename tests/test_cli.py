@@ -9,6 +9,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -27,6 +28,7 @@ TABLES = [
     "flows.csv",
     "supply_mix.csv",
     "costs.csv",
+    "shortfall.csv",
     "duals.csv",
 ]
 RUN_FILES = {*TABLES, "summary.json", "manifest.json"}
@@ -127,8 +129,17 @@ def test_schema_is_json_schema_of_the_inputs():
 def test_solve_writes_the_run_folder(base_run):
     out, proc = base_run
     assert {p.name for p in out.iterdir()} >= RUN_FILES
-    assert proc.stdout.splitlines()[-1].startswith("optimal: total cost ")
+    last = proc.stdout.splitlines()[-1]
+    assert re.match(r"optimal: resource cost [\d,.]+ \+ shortage cost [\d,.]+ = objective ", last)
     assert f"wrote {out}/" in proc.stdout
+    # the two accounts on lines of their own, the objective labelled as their sum, and the
+    # shortfall by sector beside them; never a bare "total"
+    lines = proc.stdout.splitlines()
+    assert any(re.match(r"  resource cost +[\d,.]+$", line) for line in lines)
+    assert any(re.match(r"  shortage cost +[\d,.]+$", line) for line in lines)
+    assert any(re.match(r"  objective \(resource \+ shortage\) +[\d,.]+$", line) for line in lines)
+    assert "  none: all demand served" in lines
+    assert not any(re.match(r"\s*total\b", line) for line in lines)
     assert not list(out.parent.glob(".*"))  # no temporary or old folders left beside it
     summary = json.loads((out / "summary.json").read_text())
     assert summary["scenario"] == "base"
@@ -209,7 +220,7 @@ def test_solve_scenario_with_set_is_labelled(tmp_path: Path):
     )
     out = tmp_path / "outputs" / "china_export_ban"
     assert {p.name for p in out.iterdir()} >= RUN_FILES
-    assert proc.stdout.startswith("optimal: total cost")
+    assert proc.stdout.startswith("optimal: resource cost ")
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["scenario"] == "china_export_ban"
     assert manifest["scenarios"] == ["china_export_ban"]
@@ -325,3 +336,6 @@ def test_check_unmet_above_threshold_fails(tmp_path: Path):
     assert proc.stdout.startswith("PASS    base")
     assert "\nFAIL    short" in proc.stdout
     assert "exceeds the threshold 10.0000%" in proc.stdout
+    assert "shortfall (curtailed + unmet)" in proc.stdout
+    accounts = r"resource cost [\d,.]+ M\$ \+ shortage cost [\d,.]+ M\$ = objective"
+    assert re.search(accounts, proc.stdout)

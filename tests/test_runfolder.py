@@ -204,7 +204,7 @@ def na_run(tmp_path_factory) -> dict[str, Path]:
     ban.write_text(yaml.safe_dump(BAN, sort_keys=False), encoding="utf-8")
     run = root / "run"
     proc = allycap("solve", str(case), "--out", str(run), "--quiet")
-    assert "total cost 11.1 M$" in proc.stdout
+    assert "resource cost 11.1 + shortage cost 0.0 = objective 11.1 M$" in proc.stdout
     return {"root": root, "case": case, "ban": ban, "run": run}
 
 
@@ -226,7 +226,9 @@ def test_compare_shows_region_NA(na_run):
     assert "0 facilities invested differently" in proc.stdout
     kpis = {(r["kpi"], r["detail"]): r for r in rows(out / "compare.csv")}
     expected = {
-        ("total_cost", ""): 11.1,
+        ("resource_cost", ""): 11.1,
+        ("shortage_cost", ""): 0.0,
+        ("objective", ""): 11.1,
         ("new_capacity", "NA/magnet"): 10.0,
         ("new_capacity", "B/magnet"): 3.0,
         ("capex_by_payer", "NA"): 20.0,  # 2 M$ per t/yr x 10 t/yr

@@ -1,4 +1,10 @@
-"""`allycap check`: validate and solve each case, judge it against its thresholds, report for CI."""
+"""`allycap check`: validate and solve each case, judge it against its thresholds, report for CI.
+
+The unmet-share threshold (`check.max_unmet_share`, `--max-unmet`) counts every tonne of demand
+not served, curtailed or unmet (summary.json `kpis.unmet_share`, from shortfall.csv). A passing
+case's detail gives the two cost accounts apart: resource cost and shortage cost, and the
+objective as their sum.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +24,10 @@ class CheckOutcome:
     exit_code: int
     seconds: float
     status: str = ""
-    unmet_share: float | None = None
-    objective: float | None = None
+    unmet_share: float | None = None  # curtailed + unmet tonnes over demand
+    objective: float | None = None  # resource_cost + shortage_cost
+    resource_cost: float | None = None  # M$ PV
+    shortage_cost: float | None = None  # M$ PV
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -50,7 +58,10 @@ def run_checks(
         elapsed = time.perf_counter() - started
         res, expect = r.results, r.inputs.check
         threshold = expect.max_unmet_share if max_unmet is None else max_unmet
-        unmet = res.summary.get("unmet_share") if res.objective is not None else None
+        solved = res.objective is not None
+        unmet = res.summary.get("unmet_share") if solved else None
+        resource = res.summary.get("resource_cost_musd_pv") if solved else None
+        shortage = res.summary.get("shortage_cost_musd_pv") if solved else None
         if expect.expect == "infeasible":
             ok = res.status == "infeasible"
             detail = f"expected infeasible; solver says {res.status}"
@@ -60,15 +71,18 @@ def run_checks(
                 detail = f"{res.status}: " + " ".join(r.diagnosis.explanation[:3])
         elif unmet is not None and unmet > threshold + 1e-9:
             ok = False
-            detail = f"unmet demand {unmet:.4%} of demand exceeds the threshold {threshold:.4%}"
+            detail = (
+                f"shortfall (curtailed + unmet) {unmet:.4%} of demand exceeds the threshold "
+                f"{threshold:.4%}; {_accounts(resource, shortage, res.objective)}"
+            )
         elif short := _clean_share_shortfalls(r):
             ok = False
             detail = "; ".join(short)
         else:
             ok = True
             detail = (
-                f"optimal, cost {res.objective:,.1f} M$, unmet {unmet:.4%} "
-                f"(threshold {threshold:.4%})"
+                f"optimal, {_accounts(resource, shortage, res.objective)}, shortfall "
+                f"(curtailed + unmet) {unmet:.4%} (threshold {threshold:.4%})"
             )
         if r.warnings:
             detail += f"; {len(r.warnings)} network warning(s)"
@@ -82,9 +96,19 @@ def run_checks(
                 res.status,
                 unmet,
                 res.objective,
+                resource,
+                shortage,
             )
         )
     return outcomes
+
+
+def _accounts(resource: float, shortage: float, objective: float) -> str:
+    """The two accounts apart, and the objective labelled as their sum (M$ PV)."""
+    return (
+        f"resource cost {resource:,.1f} M$ + shortage cost {shortage:,.1f} M$ "
+        f"= objective {objective:,.1f} M$"
+    )
 
 
 def _clean_share_shortfalls(r) -> list[str]:

@@ -360,12 +360,22 @@ def solve(
 
         typer.echo(format_summary(r))
     typer.echo(
-        f"{res.status}: total cost {res.objective:,.1f} M$ (PV {r.data.years[0]}); "
+        f"{res.status}: {_accounts_text(res)} M$ (PV {r.data.years[0]}); "
         f"wrote {target}/ in {time.perf_counter() - started:.1f} s"
     )
     if res.status != "optimal":
         typer.echo(res.message, err=True)
         raise typer.Exit(1)
+
+
+def _accounts_text(res) -> str:
+    """ "resource cost R + shortage cost S = objective O": the status line never prints one
+    total that mixes what is spent with what unserved demand is worth, without saying so."""
+    k = res.summary
+    return (
+        f"resource cost {k['resource_cost_musd_pv']:,.1f} + shortage cost "
+        f"{k['shortage_cost_musd_pv']:,.1f} = objective {res.objective:,.1f}"
+    )
 
 
 @app.command()
@@ -387,7 +397,8 @@ def check(
         typer.Option(
             min=0.0,
             max=1.0,
-            help="largest unmet share of demand accepted; overrides each scenario's check block",
+            help="largest share of demand not served (curtailed + unmet) accepted; overrides "
+            "each scenario's check block",
         ),
     ] = None,
     time_limit: Annotated[float | None, typer.Option(help="HiGHS time limit per solve")] = None,

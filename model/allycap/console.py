@@ -1,5 +1,7 @@
-"""The short summary `allycap solve` prints: costs, new capacity by region and stage (stages in
-chain order), the clean share of each chain's headline commodity, and its unmet demand."""
+"""The short summary `allycap solve` prints: the two cost accounts (resource cost and shortage
+cost, each with its categories, and the objective labelled as their sum) with the shortfall in
+tonnes by sector and kind beside them, new capacity by region and stage (stages in chain order),
+the clean share of each chain's headline commodity, and its unmet demand."""
 
 from __future__ import annotations
 
@@ -25,10 +27,7 @@ def format_summary(r) -> str:
     lines = [f"scenario {r.label}: {res.status}", ""]
     costs = res.tables["costs"]
     if len(costs):
-        by_cat = costs.groupby("category")["present_value_musd"].sum()
-        lines.append("Cost, M$ present value:")
-        lines += [f"  {cat:<10} {val:>14,.1f}" for cat, val in by_cat.items() if abs(val) > 1e-6]
-        lines.append(f"  {'total':<10} {res.objective:>14,.1f}")
+        lines += account_lines(costs, res.objective, res.tables.get("shortfall"))
         lines.append("")
     inv = res.tables["investments"]
     if len(inv):
@@ -66,3 +65,39 @@ def _unmet_line(label: str, mix) -> str:
     total = mix["demand_t"].sum()
     share = unmet / total if total else 0.0
     return f"{label}: {unmet:,.0f} t over all years ({share:.2%} of demand)."
+
+
+def account_lines(costs, objective: float, shortfall=None) -> list[str]:
+    """The cost block: resource cost and shortage cost on lines of their own, each followed by
+    its categories (in registry order), the objective labelled as their sum, and the shortfall
+    in tonnes by sector and kind beside the shortage cost. Which category is in which account
+    is costs.csv's `account` column, never a list written here."""
+    from allycap.formulation.family import RESOURCE, SHORTAGE
+    from allycap.formulation.registry import CATEGORIES
+
+    order = {c: i for i, c in enumerate(CATEGORIES)}
+    totals = costs.groupby("account")["present_value_musd"].sum()
+    lines = ["Cost, M$ present value:"]
+    for account, title in ((RESOURCE, "resource cost"), (SHORTAGE, "shortage cost")):
+        lines.append(f"  {title:<32} {float(totals.get(account, 0.0)):>14,.1f}")
+        part = costs[costs["account"] == account]
+        by_cat = part.groupby("category")["present_value_musd"].sum()
+        for cat in sorted(by_cat.index, key=lambda c: (order.get(c, len(order)), c)):
+            if abs(by_cat[cat]) > 1e-6:
+                lines.append(f"    {cat:<30} {by_cat[cat]:>14,.1f}")
+    lines.append(f"  {'objective (resource + shortage)':<32} {objective:>14,.1f}")
+    lines.append("Shortfall, t/yr summed over model years (curtailed and unmet):")
+    lines += shortfall_lines(shortfall)
+    return lines
+
+
+def shortfall_lines(shortfall) -> list[str]:
+    """One line per sector: tonnes by kind (as the families report them), all regions, years."""
+    if shortfall is None or not len(shortfall):
+        return ["  none: all demand served"]
+    by = shortfall.groupby(["sector", "kind"])["tonnes"].sum()
+    out = []
+    for sector in by.index.get_level_values(0).unique():
+        parts = [f"{kind} {q:,.0f} t" for kind, q in by[sector].items()]
+        out.append(f"  {sector:<32} " + ", ".join(parts))
+    return out

@@ -14,8 +14,9 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from allycap.data import CLEAN, OTHER, TAGS, ModelData
+from allycap.formulation.family import RESOURCE, SHORTAGE
 from allycap.formulation.objective import CATEGORIES, cost_terms
-from allycap.formulation.registry import DUAL_ROWS, dual_families
+from allycap.formulation.registry import DUAL_ROWS, account_of, dual_families, shortfall_rows
 from allycap.formulation.stockpiles import required
 from allycap.solve import SolveOutcome
 from allycap.tables import TABLES
@@ -256,6 +257,7 @@ def extract(m: pyo.ConcreteModel, d: ModelData, outcome: SolveOutcome, scenario:
     )
 
     costs = _costs(m, d)
+    shortfall = _shortfall(m, d)
     duals = _duals(m, d, outcome)
     marginals = _marginals(m, d, outcome)
     res.tables = {
@@ -266,6 +268,7 @@ def extract(m: pyo.ConcreteModel, d: ModelData, outcome: SolveOutcome, scenario:
         "supply_mix": supply_mix,
         "stocks": stocks,
         "costs": costs,
+        "shortfall": shortfall,
         "duals": duals,
         "marginals": marginals,
     }
@@ -286,7 +289,9 @@ def _costs(m, d: ModelData) -> pd.DataFrame:
     """Cost by year, category and region: annual (undiscounted) and present value.
 
     Read off the cost terms the families declare, the very terms of the objective: the present
-    values add up to the objective (one account)."""
+    values add up to the objective. `account` says which of the two accounts a category is in
+    (`registry.account_of`): resource (what is spent) or shortage (what unserved demand is worth
+    to its users); the objective is their sum."""
     acc: dict[tuple[int, str, str], float] = defaultdict(float)  # annual M$
     for category, terms in cost_terms(m, d).items():
         for t in terms:
@@ -302,6 +307,7 @@ def _costs(m, d: ModelData) -> pd.DataFrame:
         {
             "year": y,
             "category": cat,
+            "account": account_of(cat),
             "region": r,
             "annual_musd": v,
             "present_value_musd": v * d.weight[y],
@@ -312,8 +318,32 @@ def _costs(m, d: ModelData) -> pd.DataFrame:
     return _frame(
         rows,
         ["year", "category", "region"],
-        ["year", "category", "region", "annual_musd", "present_value_musd"],
+        ["year", "category", "account", "region", "annual_musd", "present_value_musd"],
     )
+
+
+SHORTFALL_COLUMNS = ["region", "commodity", "sector", "year", "kind", "tonnes", "cost_musd_per_t"]
+
+
+def _shortfall(m, d: ModelData) -> pd.DataFrame:
+    """Demand not served, by region, commodity, sector, year and kind (`registry.shortfall_rows`:
+    every family with demand reports its own). `cost_musd_per_t` is that tranche's cost per
+    tonne in that year's money; tonnes x cost x the year's weight is the row's share of the
+    shortage account."""
+    rows = [
+        {
+            "region": row.region,
+            "commodity": row.commodity,
+            "sector": row.sector,
+            "year": row.year,
+            "kind": row.kind,
+            "tonnes": row.tonnes,
+            "cost_musd_per_t": row.cost,
+        }
+        for row in shortfall_rows(m, d)
+        if row.tonnes > 1e-9
+    ]
+    return _frame(rows, ["region", "commodity", "sector", "year", "kind"], SHORTFALL_COLUMNS)
 
 
 MARGINAL_COLUMNS = [
@@ -442,18 +472,40 @@ def _kpis(res: Results, d: ModelData) -> dict:
             None if row["demand_t"] <= 0 else round(float(row["clean_share"]), 6)
         )
     demand = float(mix["demand_t"].sum()) if len(mix) else 0.0
-    unmet = float(mix["unmet_t"].sum()) if len(mix) else 0.0
+    short = t["shortfall"]
+    # the shortfall the check threshold tests is every tonne of demand not served, whatever its
+    # kind (curtailed or unmet): read off the families' shortfall rows, not one variable
+    unmet = float(short["tonnes"].sum()) if len(short) else 0.0
+    by_sector: dict = {}
+    if len(short):
+        for (sector, kind), q in short.groupby(["sector", "kind"])["tonnes"].sum().items():
+            by_sector.setdefault(sector, {})[kind] = round(float(q), 6)
+    accounts = accounts_of(costs)
     return {
-        "total_cost_musd_pv": res.objective,
+        "resource_cost_musd_pv": accounts[RESOURCE],
+        "shortage_cost_musd_pv": accounts[SHORTAGE],
+        "objective_musd_pv": res.objective,
+        "objective_is": "resource_cost_musd_pv + shortage_cost_musd_pv",
         "cost_by_category_musd_pv": {c: float(by_cat.get(c, 0.0)) for c in CATEGORIES},
+        "account_of_category": {c: account_of(c) for c in CATEGORIES},
+        "shortfall_t_by_sector_kind": by_sector,
         "new_capacity_t_by_region_stage": new_cap,
         "clean_share_by_commodity_region_year": clean,
         "demand_t_total": demand,
-        "unmet_t_total": unmet,
+        "shortfall_t_total": unmet,
         "unmet_share": unmet / demand if demand > 0 else 0.0,
         "shadow_prices": _shadow_prices(t["duals"]),
         "restricted_origins": sorted(d.restricted),
     }
+
+
+def accounts_of(costs: pd.DataFrame) -> dict[str, float]:
+    """{resource: M$ PV, shortage: M$ PV} of a costs table (its `account` column)."""
+    out = {RESOURCE: 0.0, SHORTAGE: 0.0}
+    if len(costs):
+        for account, v in costs.groupby("account")["present_value_musd"].sum().items():
+            out[str(account)] = float(v)
+    return out
 
 
 def _shadow_prices(duals: pd.DataFrame) -> dict:

@@ -8,7 +8,11 @@ wrote through this module only, so every command sees a table the same way:
   `nan`;
 - id and text columns (TEXT_COLUMNS) are strings, so a facility `007` stays `007`, not 7;
 - a missing file is an error that names the path and what the folder should be (RunFolderError,
-  or the caller's own error class through `error=`).
+  or the caller's own error class through `error=`);
+- a folder written before the two accounts reads as if written now: costs.csv without an
+  `account` column gets one from its `category` (`registry.account_of`), and a missing
+  shortfall.csv is made from supply_mix.csv's `unmet_t` (sector `all`, kind `unmet`, cost per
+  tonne unknown: empty), see `upgrade`.
 
 The module imports pandas only when a table is read.
 """
@@ -40,6 +44,9 @@ TEXT_COLUMNS = frozenset(
         "stockpile",
         "payers",
         "category",
+        "account",
+        "sector",
+        "kind",
         "family",
         "rule",
         "unit",
@@ -91,10 +98,6 @@ def table_path(folder: str | Path, name: str) -> Path:
     return Path(folder) / (name if name.endswith(".csv") else f"{name}.csv")
 
 
-def has_table(folder: str | Path, name: str) -> bool:
-    return table_path(folder, name).is_file()
-
-
 def read_table(
     folder: str | Path,
     name: str,
@@ -112,10 +115,64 @@ def read_table(
 
     path = table_path(folder, name)
     if not path.is_file():
+        derived = _derived(folder, path.stem)
+        if derived is not None:
+            return derived
         if required:
             raise error(f"{path} not found: {needed_by} needs {SOLVED}.")
         return pd.DataFrame()
-    return read_csv(path)
+    return upgrade(path.stem, read_csv(path))
+
+
+def has_table(folder: str | Path, name: str) -> bool:
+    """Whether `folder` has table `name`, or can make it from older tables (see `upgrade`)."""
+    path = table_path(folder, name)
+    older = path.stem == "shortfall" and table_path(folder, "supply_mix").is_file()
+    return path.is_file() or older
+
+
+SHORTFALL_COLUMNS = ("region", "commodity", "sector", "year", "kind", "tonnes", "cost_musd_per_t")
+
+
+def upgrade(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """A table as written now, from one an older allycap wrote: costs gets `account`."""
+    if name == "costs" and len(frame.columns) and "account" not in frame.columns:
+        from allycap.formulation.registry import account_of
+
+        frame.insert(
+            list(frame.columns).index("category") + 1,
+            "account",
+            [account_of(c) for c in frame["category"]],
+        )
+    return frame
+
+
+def _derived(folder: str | Path, name: str) -> pd.DataFrame | None:
+    """A table an older run folder lacks, made from what it has (None if it cannot be)."""
+    import pandas as pd
+
+    if name != "shortfall" or not table_path(folder, "supply_mix").is_file():
+        return None
+    mix = read_csv(table_path(folder, "supply_mix"))
+    if not len(mix) or "unmet_t" not in mix.columns:
+        return pd.DataFrame(columns=list(SHORTFALL_COLUMNS))
+    # before sectors and curtailment, every tonne not delivered was "unmet" demand, "all" sectors
+    part = mix[mix["unmet_t"] > 1e-9]
+    frame = pd.DataFrame(
+        {
+            "region": part["region"],
+            "commodity": part["commodity"],
+            "sector": "all",
+            "year": part["year"],
+            "kind": "unmet",
+            "tonnes": part["unmet_t"],
+            "cost_musd_per_t": float("nan"),
+        },
+        columns=list(SHORTFALL_COLUMNS),
+    )
+    if "scenario" in mix.columns:
+        frame.insert(0, "scenario", part["scenario"])
+    return frame.reset_index(drop=True)
 
 
 def read_json(

@@ -12,6 +12,7 @@ TABLES = (
     "supply_mix",
     "stocks",
     "costs",
+    "shortfall",
     "duals",
     "marginals",
 )

@@ -131,7 +131,8 @@ def test_kpi_numbers_equal_summary(run_folder):
     _, page = page_of(run_folder)
     cells = [a for t, a in page.tags if t == "td" and "data-key" in a]
     keys = {a["data-key"] for a in cells}
-    expected = {"status", "objective_musd_pv", "kpis.demand_t_total", "kpis.unmet_t_total"}
+    expected = {"status", "objective_musd_pv", "kpis.demand_t_total", "kpis.shortfall_t_total"}
+    expected |= {"kpis.resource_cost_musd_pv", "kpis.shortage_cost_musd_pv"}
     expected |= {
         f"kpis.cost_by_category_musd_pv.{c}" for c in summary["kpis"]["cost_by_category_musd_pv"]
     }
@@ -496,7 +497,7 @@ def test_sweep_report_two_keys_and_text_keys(tmp_path):
     )
     write_report(other)
     text, _ = page_of(other)
-    assert "Total cost against point" in text
+    assert "Objective (resource + shortage cost) against point" in text
 
 
 def test_study_report_in_a_temporary_folder_is_titled_for_its_target(tmp_path):

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.studies.conftest import solve_to_folder
 
 REPO = Path(__file__).resolve().parents[2]
@@ -59,16 +61,22 @@ def test_sweep_writes_the_agreed_columns(chain, tmp_path):
     with open(out / "sweep.csv", newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         rows = list(reader)
-    assert reader.fieldnames[:7] == [
+    assert reader.fieldnames[:10] == [
         "point",
         "independence.allied_clean.share",
         "status",
+        "resource_cost_musd_pv",
+        "shortage_cost_musd_pv",
         "objective_musd_pv",
         "marginal_musd_per_point",
+        "shortfall_t",
         "unmet_t",
         "clean_share_min",
     ]
     assert [r["independence.allied_clean.share"] for r in rows] == ["0", "0.5", "1"]
+    for r in rows:  # the objective is the two accounts added, to the 9 digits written
+        both = float(r["resource_cost_musd_pv"]) + float(r["shortage_cost_musd_pv"])
+        assert both == pytest.approx(float(r["objective_musd_pv"]), rel=1e-6)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["mode"] == "persistent" and manifest["rule"] == "allied_clean"
 

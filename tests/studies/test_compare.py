@@ -42,7 +42,21 @@ def test_kpis_of_two_runs_match_their_files(two_runs):
     for folder, label in [(base, "base"), (ban, "ban")]:
         summary = json.loads((folder / "summary.json").read_text())
         assert kpi(k, "status")[label] == "optimal"
-        assert kpi(k, "total_cost")[label] == summary["objective_musd_pv"]
+        assert kpi(k, "objective")[label] == summary["objective_musd_pv"]
+        # the two accounts: costs.csv rows added by their account column, by hand; together
+        # they are the objective
+        costs = rows(folder / "costs.csv")
+        for account in ("resource", "shortage"):
+            pv = sum(float(r["present_value_musd"]) for r in costs if r["account"] == account)
+            assert kpi(k, f"{account}_cost")[label] == pytest.approx(pv, rel=1e-9, abs=1e-9)
+        both = kpi(k, "resource_cost")[label] + kpi(k, "shortage_cost")[label]
+        assert both == pytest.approx(kpi(k, "objective")[label], rel=1e-6)
+        # shortfall by sector and kind: shortfall.csv rows added by hand
+        short = defaultdict(float)
+        for r in rows(folder / "shortfall.csv"):
+            short[f"{r['sector']} {r['kind']}"] += float(r["tonnes"])
+        for detail, q in short.items():
+            assert kpi(k, "shortfall", detail)[label] == pytest.approx(q, rel=1e-9)
         inv = rows(folder / "investments.csv")
         # total new capacity by hand, then by region and stage
         total = sum(float(r["new_capacity_t"]) for r in inv)
@@ -69,9 +83,14 @@ def test_kpis_of_two_runs_match_their_files(two_runs):
             if r["commodity"] == "magnet" and r["region"] == "USA" and r["year"] == "2035":
                 share = float(r["delivered_clean_t"]) / float(r["demand_t"])
                 assert kpi(k, "clean_share", "USA 2035")[label] == pytest.approx(share)
-        costs = rows(folder / "costs.csv")
         capital = sum(float(r["present_value_musd"]) for r in costs if r["category"] == "capital")
-        assert kpi(k, "cost", "capital")[label] == pytest.approx(capital)
+        assert kpi(k, "cost", "resource: capital")[label] == pytest.approx(capital)
+    # each account's change is the ban's figure minus the base's, in the ban's column
+    for name in ("resource_cost", "shortage_cost", "objective"):
+        change = kpi(k, f"{name}_change", "vs base")
+        assert change["base"] == 0.0
+        assert change["ban"] == pytest.approx(kpi(k, name)["ban"] - kpi(k, name)["base"])
+    assert kpi(k, "shortage_cost")["base"] == 0.0  # all demand served in the base
     # the ban stops Chinese oxide and magnets from 2030: less comes from China under it
     assert (
         kpi(k, "restricted_imports", "magnet")["ban"]
@@ -121,9 +140,78 @@ def test_a_robust_folder_gives_one_column_per_scenario(chain, tmp_path):
     assert [v.label for v in views] == ["robust/base", "robust/export_ban"]
     k = compare([str(folder)]).kpis
     costs = dict(zip(result.scenarios["scenario"], result.scenarios["cost_musd_pv"], strict=True))
-    assert kpi(k, "total_cost")["robust/base"] == pytest.approx(costs["base"])
+    for label, scenario in (("robust/base", "base"), ("robust/export_ban", "export_ban")):
+        assert kpi(k, "objective")[label] == pytest.approx(costs[scenario])
+        both = kpi(k, "resource_cost")[label] + kpi(k, "shortage_cost")[label]
+        assert both == pytest.approx(costs[scenario], rel=1e-6)
     news = k[k["kpi"] == "new_capacity"]
     assert (news["robust/base"] == news["robust/export_ban"]).all()  # one plan
+
+
+@pytest.fixture
+def short_run(chain, tmp_path):
+    """The export ban with magnet shortage priced at 0.03 M$/t ($30/kg): cheaper than some
+    allied magnets, so part of the demand goes unmet and the shortage account is not empty.
+    One-year steps, so a year's weight is plainly (1 + r)^-(y - start)."""
+    return solve_to_folder(
+        chain["base"],
+        tmp_path / "runs" / "short",
+        scenarios=[chain["export_ban"]],
+        overrides=["commodities.magnet.unmet_penalty=0.03", "horizon.step=1"],
+    )
+
+
+def test_accounts_of_a_run_with_a_shortfall(two_runs, short_run):
+    """Both accounts and their changes when the ban leaves demand unmet: the shortage cost is
+    the shortfall.csv tonnes x cost per t x the year's weight, and the tonnes are what
+    supply_mix.csv says was not delivered."""
+    base, _ = two_runs
+    k = compare([str(base), str(short_run)]).kpis
+    summary = json.loads((short_run / "summary.json").read_text())
+    short = rows(short_run / "shortfall.csv")
+    assert short, "the ban at $30/kg leaves demand unmet"
+    assert {r["cost_musd_per_t"] for r in short} == {"0.03"}
+    # one-year periods: w[y] = 1.07^-(y - 2025) (r 0.07, start 2025 in this instance)
+    pv = sum(float(r["tonnes"]) * 0.03 * 1.07 ** -(int(r["year"]) - 2025) for r in short)
+    assert kpi(k, "shortage_cost")["short"] == pytest.approx(pv, rel=1e-6)
+    assert kpi(k, "shortage_cost_change", "vs base")["short"] == pytest.approx(pv, rel=1e-6)
+    assert kpi(k, "objective")["short"] == summary["objective_musd_pv"]
+    mix = rows(short_run / "supply_mix.csv")
+    missing = sum(
+        float(r["demand_t"]) - float(r["delivered_clean_t"]) - float(r["delivered_other_t"])
+        for r in mix
+    )
+    tonnes = k[k["kpi"] == "shortfall"]["short"].sum()
+    assert tonnes == pytest.approx(missing, rel=1e-6) and tonnes > 0
+
+
+def test_an_older_run_folder_reads_the_same(short_run, tmp_path):
+    """A folder written before the two accounts (costs.csv without `account`, no shortfall.csv)
+    gives the same accounts and shortfall: runfolder computes them from the category and from
+    supply_mix.csv's unmet_t."""
+    import shutil
+
+    ban = short_run
+    old = tmp_path / "old"
+    shutil.copytree(ban, old)
+    (old / "shortfall.csv").unlink()
+    with open(ban / "costs.csv", newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        fields = [c for c in reader.fieldnames if c != "account"]
+        lines = [{c: r[c] for c in fields} for r in reader]
+    with open(old / "costs.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(lines)
+    k = compare([str(ban), str(old)]).kpis
+    for name, detail in [
+        ("resource_cost", ""),
+        ("shortage_cost", ""),
+        ("objective", ""),
+        ("shortfall", "all unmet"),
+    ]:
+        assert kpi(k, name, detail)["old"] == pytest.approx(kpi(k, name, detail)["short"])
+    assert kpi(k, "shortage_cost")["old"] > 0
 
 
 def test_errors(two_runs, tmp_path):

@@ -463,7 +463,9 @@ class CleanShareCheck(Strict):
 
 class Check(Strict):
     max_unmet_share: Share = Field(  # type: ignore[valid-type]
-        0.0, description="largest unmet share of total demand that `allycap check` accepts"
+        0.0,
+        description="largest share of total demand not served (curtailed + unmet) that "
+        "`allycap check` accepts",
     )
     min_clean_share: dict[Id, CleanShareCheck] = Field(
         default_factory=dict,

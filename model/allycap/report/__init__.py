@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 EXTRA_HINT = 'pip install "allycap[report]"'
-NEEDED = ("investments", "capacity", "production", "flows", "supply_mix", "costs")
+NEEDED = ("investments", "capacity", "production", "flows", "supply_mix", "costs", "shortfall")
 
 
 class ReportError(Exception):
@@ -168,6 +168,7 @@ def run_report(
         notes,
         years[0] if years else None,
         chains,
+        tables.get("costs"),
     )
     written = [replace_file(folder / "report.html", page)]
     if png:

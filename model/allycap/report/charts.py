@@ -250,6 +250,31 @@ def clean_share_charts(
     return charts
 
 
+RESOURCE, SHORTAGE = "resource", "shortage"  # the accounts (formulation.family), without Pyomo
+
+
+def account_map(summary: dict, costs: pd.DataFrame | None = None) -> dict[str, str]:
+    """category -> account ("resource" or "shortage"): summary.json `kpis.account_of_category`,
+    else costs.csv's `account` column (runfolder adds it to an older folder's costs.csv)."""
+    found = dict((summary.get("kpis") or {}).get("account_of_category") or {})
+    if costs is not None and len(costs) and "account" in costs.columns:
+        for cat, account in zip(costs["category"], costs["account"], strict=True):
+            found.setdefault(str(cat), str(account))
+    return found
+
+
+def account_totals(summary: dict, costs: pd.DataFrame | None = None) -> dict[str, float] | None:
+    """{resource: M$ PV, shortage: M$ PV}: summary.json's kpis, else costs.csv by account; None
+    when neither says."""
+    k = summary.get("kpis") or {}
+    if "resource_cost_musd_pv" in k and "shortage_cost_musd_pv" in k:
+        return {RESOURCE: k["resource_cost_musd_pv"], SHORTAGE: k["shortage_cost_musd_pv"]}
+    if costs is not None and len(costs) and "account" in costs.columns:
+        by = costs.groupby("account")["present_value_musd"].sum()
+        return {a: float(by.get(a, 0.0)) for a in (RESOURCE, SHORTAGE)}
+    return None
+
+
 def cost_chart(costs: pd.DataFrame, summary: dict) -> Chart | None:
     """Stacked bars: one year's cost by category, each model year (M$/yr, undiscounted)."""
     if costs is None or costs.empty:
@@ -270,6 +295,7 @@ def cost_chart(costs: pd.DataFrame, summary: dict) -> Chart | None:
     ]
     pv_kpi = (summary.get("kpis") or {}).get("cost_by_category_musd_pv") or {}
     biggest = max(present, key=lambda c: pv[c]) if present else "none"
+    accounts = account_map(summary, costs)
     return Chart(
         id="costs-by-category",
         group="costs",
@@ -286,11 +312,16 @@ def cost_chart(costs: pd.DataFrame, summary: dict) -> Chart | None:
         x_label="year",
         caption=(
             "One year's cost in each model year by category (M$/yr, undiscounted; capital is the "
-            "annuity on capacity online). The table adds each category's present value."
+            "annuity on capacity online). The table gives each category's account (resource: "
+            "what is spent; shortage: what unserved demand is worth to its users) and its "
+            "present value."
         ),
         table=Table(
-            ["category", "present value, M$", *map(str, years)],
-            [[x.name, _f(pv_kpi.get(x.name, pv[x.name])), *x.values] for x in series],
+            ["category", "account", "present value, M$", *map(str, years)],
+            [
+                [x.name, accounts.get(x.name, ""), _f(pv_kpi.get(x.name, pv[x.name])), *x.values]
+                for x in series
+            ],
         ),
     )
 
@@ -305,7 +336,15 @@ def cost_pv_chart(summary: dict, costs: pd.DataFrame | None) -> Chart | None:
     if not cats:
         return None
     values = [float(by_cat[c]) for c in cats]
-    total = sum(values)
+    accounts = account_map(summary, costs)
+    totals = account_totals(summary, costs)
+    if totals is None:
+        total = f"objective {sum(values):,.0f} M$"
+    else:
+        total = (
+            f"resource cost {totals[RESOURCE]:,.0f} M$, shortage cost {totals[SHORTAGE]:,.0f} "
+            f"M$, objective (their sum) {sum(values):,.0f} M$"
+        )
     return Chart(
         id="costs-present-value",
         group="costs",
@@ -313,8 +352,11 @@ def cost_pv_chart(summary: dict, costs: pd.DataFrame | None) -> Chart | None:
         title="Present value by cost category, M$ PV",
         desc=(
             f"Bar chart: present value of each cost category over the horizon, in million 2024 "
-            f"US dollars discounted to the start year; total {total:,.0f} M$. "
-            + "; ".join(f"{c} {v:,.0f}" for c, v in zip(cats, values, strict=True))
+            f"US dollars discounted to the start year; {total}. "
+            + "; ".join(
+                f"{c} ({accounts[c]}) {v:,.0f}" if c in accounts else f"{c} {v:,.0f}"
+                for c, v in zip(cats, values, strict=True)
+            )
             + "."
         ),
         x=cats,
@@ -328,8 +370,58 @@ def cost_pv_chart(summary: dict, costs: pd.DataFrame | None) -> Chart | None:
         ],
         unit="M$ PV",
         caption="Each category's present value over the horizon (M$, discounted to the start "
-        "year); the categories sum to the objective. Categories that are zero are left out.",
-        table=Table(["category", "M$ PV"], [[c, v] for c, v in zip(cats, values, strict=True)]),
+        "year), in its account: resource (what is spent) or shortage (what unserved demand is "
+        "worth to its users). The categories sum to the objective, resource + shortage. "
+        "Categories that are zero are left out.",
+        table=Table(
+            ["category", "account", "M$ PV"],
+            [[c, accounts.get(c, ""), v] for c, v in zip(cats, values, strict=True)],
+        ),
+    )
+
+
+def shortfall_chart(
+    shortfall: pd.DataFrame | None, model_years: list[int] | None = None
+) -> Chart | None:
+    """Stacked bars: demand not served each model year, by sector and kind (t/yr); every model
+    year is on the axis, so a shortage shows when it happens within the horizon."""
+    if shortfall is None or shortfall.empty or "tonnes" not in shortfall.columns:
+        return None
+    years = sorted({int(y) for y in shortfall["year"].unique()} | set(model_years or []))
+    by = shortfall.groupby(["sector", "kind", "year"])["tonnes"].sum()
+    keys = list(dict.fromkeys((s, k) for s, k, _ in by.index))
+    series = [
+        Series(
+            f"{s} {k}",
+            [float(by.get((s, k, y), 0.0)) for y in years],
+            PALETTE[i % len(PALETTE)],
+        )
+        for i, (s, k) in enumerate(keys)
+    ]
+    total = float(shortfall["tonnes"].sum())
+    return Chart(
+        id="shortfall-by-sector",
+        group="shortfall",
+        kind="bars",
+        title="Demand not served by sector and kind, t/yr",
+        desc=(
+            f"Stacked bars: demand not served in each model year, {years[0]} to {years[-1]}, "
+            f"by sector and kind (curtailed or unmet), in tonnes per year; {total:,.0f} t/yr "
+            "summed over model years."
+        ),
+        x=years,
+        series=series,
+        unit="t/yr",
+        x_label="year",
+        caption=(
+            "Tonnes of demand not served each model year (shortfall.csv), by sector and kind: "
+            "curtailed (a tranche of price-responsive demand given up) or unmet (at the "
+            "sector's shortage cost). Their cost is the shortage account."
+        ),
+        table=Table(
+            ["sector", "kind", "total, t/yr summed", *map(str, years)],
+            [[*key, sum(x.values), *x.values] for key, x in zip(keys, series, strict=True)],
+        ),
     )
 
 
@@ -605,6 +697,7 @@ def run_charts(
             ]
             if c
         ],
+        "shortfall": [c for c in [shortfall_chart(tables.get("shortfall"), years)] if c],
     }
     return charts, year
 
@@ -735,10 +828,22 @@ def comparison_charts(compare: pd.DataFrame, limit: int = 12) -> list[Chart]:
     return charts
 
 
-SWEEP_FIXED = ("point", "status", "objective_musd_pv", "marginal_musd_per_point", "unmet_t")
+SWEEP_FIXED = (
+    "point",
+    "status",
+    "resource_cost_musd_pv",
+    "shortage_cost_musd_pv",
+    "objective_musd_pv",
+    "marginal_musd_per_point",
+    "shortfall_t",
+    "unmet_t",
+)
 SWEEP_CURVES = (
-    ("objective_musd_pv", "Total cost", "M$ PV"),
+    ("resource_cost_musd_pv", "Resource cost", "M$ PV"),
+    ("shortage_cost_musd_pv", "Shortage cost", "M$ PV"),
+    ("objective_musd_pv", "Objective (resource + shortage cost)", "M$ PV"),
     ("marginal_musd_per_point", "Marginal cost per point", "M$ PV per point"),
+    ("shortfall_t", "Demand not served (curtailed + unmet)", "t/yr"),
     ("unmet_t", "Unmet demand", "t/yr"),
     ("clean_share_min", "Clean share reached (lowest year)", "share"),
 )

@@ -10,7 +10,15 @@ from __future__ import annotations
 import math
 from html import escape
 
-from allycap.report.charts import CATEGORIES, Chart, Table
+from allycap.report.charts import (
+    CATEGORIES,
+    RESOURCE,
+    SHORTAGE,
+    Chart,
+    Table,
+    account_map,
+    account_totals,
+)
 from allycap.report.svg import number, render
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -147,27 +155,56 @@ def chain_card(chains: list) -> str:
     )
 
 
-def kpi_tables(summary: dict, chains: list | None = None) -> str:
+def kpi_tables(summary: dict, chains: list | None = None, costs=None) -> str:
     from allycap.chains import StageBook
 
     book = StageBook(chains or [])
     k = summary.get("kpis") or {}
-    rows = [
-        _kv("Status", "status", summary.get("status"), ""),
-        _kv(
-            "Total cost (objective)", "objective_musd_pv", summary.get("objective_musd_pv"), "M$ PV"
-        ),
-    ]
+    rows = [_kv("Status", "status", summary.get("status"), "")]
     by_cat = k.get("cost_by_category_musd_pv") or {}
-    for c in [*[c for c in CATEGORIES if c in by_cat], *sorted(set(by_cat) - set(CATEGORIES))]:
-        rows.append(_kv(f"Cost: {c}", f"kpis.cost_by_category_musd_pv.{c}", by_cat[c], "M$ PV"))
+    accounts = account_map(summary, costs)
+    totals = account_totals(summary, costs)
+    cats = [*[c for c in CATEGORIES if c in by_cat], *sorted(set(by_cat) - set(CATEGORIES))]
+    # each account on a row of its own with its categories under it; the objective is labelled
+    # as their sum, never printed as a bare "total cost"
+    for account, title in ((RESOURCE, "Resource cost"), (SHORTAGE, "Shortage cost")):
+        if totals is not None:
+            rows.append(_kv(title, f"kpis.{account}_cost_musd_pv", totals[account], "M$ PV"))
+        for c in cats:
+            if accounts.get(c, RESOURCE) == account:
+                rows.append(
+                    _kv(f"{title}: {c}", f"kpis.cost_by_category_musd_pv.{c}", by_cat[c], "M$ PV")
+                )
+    rows.append(
+        _kv(
+            "Objective (resource + shortage cost)",
+            "objective_musd_pv",
+            summary.get("objective_musd_pv"),
+            "M$ PV",
+        )
+    )
     for key, label, unit in (
         ("demand_t_total", "Demand, all regions and years", "t/yr, summed over model years"),
-        ("unmet_t_total", "Unmet demand", "t/yr, summed over model years"),
-        ("unmet_share", "Unmet share of demand", "share"),
+        (
+            "shortfall_t_total",
+            "Demand not served (curtailed + unmet)",
+            "t/yr, summed over model years",
+        ),
+        ("unmet_t_total", "Unmet demand", "t/yr, summed over model years"),  # older folders
+        ("unmet_share", "Share of demand not served", "share"),
     ):
         if key in k:
             rows.append(_kv(label, f"kpis.{key}", k[key], unit))
+    for sector, kinds in (k.get("shortfall_t_by_sector_kind") or {}).items():
+        for kind, q in kinds.items():
+            rows.append(
+                _kv(
+                    f"Not served: {sector}, {kind}",
+                    f"kpis.shortfall_t_by_sector_kind.{sector}.{kind}",
+                    q,
+                    "t/yr, summed over model years",
+                )
+            )
     out = [
         '<div class="grid"><div class="card" data-table="kpis"><h3>Status, cost and demand</h3>'
         f'<table class="kpis">{"".join(rows)}</table></div>'
@@ -280,17 +317,25 @@ def run_page(
     notes: list[str],
     start_year: int | None = None,
     chains: list | None = None,
+    costs=None,
 ) -> str:
+    """The page of a run folder. `costs` (costs.csv) gives the two accounts of a folder whose
+    summary.json predates them."""
     label = summary.get("scenario", "run")
     status = summary.get("status", "unknown")
     objective = summary.get("objective_musd_pv")
     start = f" (PV {start_year})" if start_year else ""
-    line = f"{status}: " + (
-        f"total cost {objective:,.1f} M${start}"
-        if isinstance(objective, int | float)
-        else (summary.get("message") or "no solution")
-    )
-    sections = [("kpis", "Key figures", kpi_tables(summary, chains))]
+    totals = account_totals(summary, costs)
+    if not isinstance(objective, int | float):
+        line = f"{status}: " + (summary.get("message") or "no solution")
+    elif totals is None:
+        line = f"{status}: objective {objective:,.1f} M${start}"
+    else:
+        line = (
+            f"{status}: resource cost {totals[RESOURCE]:,.1f} + shortage cost "
+            f"{totals[SHORTAGE]:,.1f} = objective {objective:,.1f} M${start}"
+        )
+    sections = [("kpis", "Key figures", kpi_tables(summary, chains, costs))]
     if summary.get("infeasibility"):
         diag = summary["infeasibility"]
         items = "".join(f"<li>{t(x)}</li>" for x in diag.get("explanation") or [])
@@ -329,7 +374,16 @@ def run_page(
             "".join(figure(c) for c in charts.get("clean-share", []))
             or '<p class="note">No demand in this run.</p>',
         ),
-        ("costs", "Costs by category", grid(charts.get("costs", []), "No costs in this run.")),
+        (
+            "costs",
+            "Costs by account and category",
+            grid(charts.get("costs", []), "No costs in this run."),
+        ),
+        (
+            "shortfall",
+            "Demand not served, by sector",
+            grid(charts.get("shortfall", []), "All demand served in this run."),
+        ),
     ]
     prices = shadow_price_table(summary)
     if prices:

@@ -7,8 +7,15 @@ Owns the KPI definitions and reading runs. A source is a run folder written by `
 KPIs, read from the run's tables (one row each: `kpi`, `detail`, `unit`, one column per run):
 
 - status: summary.json.
-- total_cost (M$ PV): summary.json's objective (costs.csv, per scenario, for a robust run).
-- cost, by category (M$ PV): costs.csv present_value_musd.
+- resource_cost and shortage_cost (M$ PV): costs.csv present_value_musd by `account` (what is
+  spent; what unserved demand is worth to its users). The two are never added without a label:
+- objective (M$ PV, resource + shortage): summary.json's objective (robust.csv's per-scenario
+  cost for a robust run).
+- resource_cost_change, shortage_cost_change, objective_change (M$ PV), detail `vs <first
+  run>`: each run's account minus the first run's (0 in the first run's column).
+- cost, "account: category" (M$ PV): costs.csv present_value_musd.
+- shortfall, "sector kind" (t/yr summed over model years): shortfall.csv tonnes (an older folder
+  without it: supply_mix.csv unmet_t, sector `all`, kind `unmet`).
 - capex_by_payer, by region (M$, overnight): investments.csv capex_musd split by `payers`.
 - new_capacity, region/stage (t/yr): investments.csv new_capacity_t, all decision years.
 - clean_share, "region year" (share): supply_mix.csv for the headline commodity of the run's
@@ -31,11 +38,14 @@ from typing import Any
 
 from allycap.studies.cases import BASE, Case, StudyError
 
-TABLES = ("investments", "capacity", "flows", "supply_mix", "stocks", "costs")
+TABLES = ("investments", "capacity", "flows", "supply_mix", "stocks", "costs", "shortfall")
+ACCOUNTS = ("resource_cost", "shortage_cost", "objective")
 ORDER = (
     "status",
-    "total_cost",
+    *ACCOUNTS,
+    *(f"{a}_change" for a in ACCOUNTS),
     "cost",
+    "shortfall",
     "capex_by_payer",
     "new_capacity",
     "clean_share",
@@ -44,11 +54,17 @@ ORDER = (
     "unmet_share",
     "stock_level",
 )
-ZERO_IF_ABSENT = {"cost", "capex_by_payer", "new_capacity", "restricted_imports"}
+ZERO_IF_ABSENT = {"cost", "shortfall", "capex_by_payer", "new_capacity", "restricted_imports"}
 UNITS = {
     "status": "",
-    "total_cost": "M$ PV",
+    "resource_cost": "M$ PV",
+    "shortage_cost": "M$ PV",
+    "objective": "M$ PV, resource + shortage",
+    "resource_cost_change": "M$ PV",
+    "shortage_cost_change": "M$ PV",
+    "objective_change": "M$ PV, resource + shortage",
     "cost": "M$ PV",
+    "shortfall": "t/yr, summed over model years",
     "capex_by_payer": "M$",
     "new_capacity": "t/yr",
     "clean_share": "share",
@@ -200,12 +216,25 @@ def view_kpis(view: RunView, years: list[int], restricted: list[str]) -> dict[tu
     out: dict[tuple, Any] = {("status", ""): view.status}
     if view.objective is None or not view.tables:
         return out
+    from allycap.formulation.family import RESOURCE, SHORTAGE
+    from allycap.runfolder import upgrade
+
     t = view.tables
-    out["total_cost", ""] = float(view.objective)
     costs = t.get("costs")
+    accounts = {RESOURCE: 0.0, SHORTAGE: 0.0}
     if costs is not None and len(costs):
-        for cat, v in costs.groupby("category")["present_value_musd"].sum().items():
-            out["cost", cat] = float(v)
+        costs = upgrade("costs", costs.copy())
+        by = costs.groupby(["account", "category"])["present_value_musd"].sum()
+        for (account, cat), v in by.items():
+            out["cost", f"{account}: {cat}"] = float(v)
+            accounts[account] = accounts.get(account, 0.0) + float(v)
+    out["resource_cost", ""] = accounts[RESOURCE]
+    out["shortage_cost", ""] = accounts[SHORTAGE]
+    out["objective", ""] = float(view.objective)
+    short = t.get("shortfall")
+    if short is not None and len(short):
+        for (sector, kind), q in short.groupby(["sector", "kind"])["tonnes"].sum().items():
+            out["shortfall", f"{sector} {kind}"] = float(q)
     inv = t.get("investments")
     if inv is not None and len(inv):
         for _, row in inv.iterrows():
@@ -278,6 +307,7 @@ def kpi_table(views: list[RunView], years: list[int], restricted_override=None):
                 "from an older allycap). Fix: solve it again, or pass --restricted CHN,RUS."
             )
         values[label] = view_kpis(view, years, list(restricted))
+    _changes(values, labels)
     keys = sorted(
         {k for v in values.values() for k in v},
         key=lambda k: (ORDER.index(k[0]), _natural(k[1])),
@@ -292,6 +322,17 @@ def kpi_table(views: list[RunView], years: list[int], restricted_override=None):
             row[label] = math.nan if v is None else v
         rows.append(row)
     return pd.DataFrame(rows, columns=["kpi", "detail", "unit", *labels])
+
+
+def _changes(values: dict[str, dict], labels: list[str]) -> None:
+    """Each account's change from the first run, in every run's column (the first's is 0)."""
+    first = values[labels[0]]
+    detail = f"vs {labels[0]}"
+    for label in labels:
+        for kpi in ACCOUNTS:
+            mine, base = values[label].get((kpi, "")), first.get((kpi, ""))
+            if mine is not None and base is not None:
+                values[label][f"{kpi}_change", detail] = mine - base
 
 
 def _natural(text: str) -> tuple:

@@ -12,6 +12,10 @@ first varying slowest), the two ways of solving it, and the per-point figures of
 - Any other key: the pipeline is re-run at each point with `--set KEY=value` (correct, slower).
 
 A point whose LP is infeasible, or whose inputs do not validate, is a row with that status.
+Each point reports both cost accounts: `resource_cost_musd_pv` (what is spent) and
+`shortage_cost_musd_pv` (what unserved demand is worth to its users: the cost terms of the
+registry's shortage categories, weighted as in the objective), with `objective_musd_pv` their
+sum, and `shortfall_t`, every tonne not served (curtailed or unmet, `registry.shortfall_rows`).
 The marginal price is the derivative of the objective with respect to the headline rule's share,
 from the duals of its rows: M$ PV per percentage point (for a minimum clean share, the sum of
 the rule's `independence` values in duals.csv).
@@ -260,8 +264,9 @@ def run_sweep(
 
 
 def _column_order(frame, plan: SweepPlan) -> list[str]:
-    head = ["point", *(a.key for a in plan.axes), "status", "objective_musd_pv"]
-    head += ["marginal_musd_per_point", "unmet_t", "clean_share_min"]
+    head = ["point", *(a.key for a in plan.axes), "status"]
+    head += ["resource_cost_musd_pv", "shortage_cost_musd_pv", "objective_musd_pv"]
+    head += ["marginal_musd_per_point", "shortfall_t", "unmet_t", "clean_share_min"]
     years = sorted(c for c in frame.columns if re.match(r"^clean_share_\d+$", c))
     extra = sorted(c for c in frame.columns if c.startswith("marginal_musd_per_point."))
     return [c for c in [*head, *years, *extra, "message"] if c in frame.columns]
@@ -331,8 +336,10 @@ def _persistent_chunk(plan: SweepPlan, indices: list[int], progress=None) -> lis
 
 
 def _watched(m, data, plan: SweepPlan) -> tuple[list, list]:
-    """The variables and rows a row of sweep.csv reads: unmet demand, the headline group's
-    clean deliveries, and every row of the varied rules with the variables in it."""
+    """The variables and rows a row of sweep.csv reads: unmet demand, the variables of the
+    shortage account's cost terms (curtailment and unmet, whatever the families call them), the
+    headline group's clean deliveries, and every row of the varied rules with the variables in
+    it."""
     from pyomo.common.collections import ComponentSet
     from pyomo.core.expr.visitor import identify_variables
 
@@ -342,6 +349,7 @@ def _watched(m, data, plan: SweepPlan) -> tuple[list, list]:
     rows = [con for key, con in m.clean_share.items() if key[0] in rules]
     rows += [con for key, con in m.origin_share.items() if key[0] in rules]
     found = ComponentSet(m.unmet.values()) if not data.strict else ComponentSet()
+    found.update(t.var for t in shortage_terms(m, data) if t.var is not None)
     for con in rows:
         found.update(identify_variables(con.body, include_fixed=False))
     if plan.headline:
@@ -379,6 +387,33 @@ def _rerun_chunk(plan: SweepPlan, indices: list[int], progress=None) -> list[dic
         if progress:
             progress(1)
     return rows
+
+
+def shortage_terms(m, data) -> list:
+    """The cost terms (`CostTerm`) of the shortage account: those of every category in
+    `registry.SHORTAGE_CATEGORIES`, read off the families that declare them."""
+    from allycap.formulation.registry import FAMILIES, SHORTAGE_CATEGORIES
+
+    terms = []
+    for family in FAMILIES:
+        if family.cost_terms is None or not family.shortage_categories:
+            continue
+        for category, found in family.cost_terms(m, data).items():
+            if category in SHORTAGE_CATEGORIES:
+                terms.extend(found)
+    return terms
+
+
+def shortage_cost(m, data) -> float:
+    """The shortage account of the solved model, M$ PV: sum of w[y] coef value, as the
+    objective weighs it."""
+    total = 0.0
+    for t in shortage_terms(m, data):
+        value = 1.0 if t.var is None else (t.var.value or 0.0)
+        if abs(value) < 1e-9:  # solver noise, read as 0 as results.py does
+            continue
+        total += data.weight[t.year] * t.coef * value
+    return total
 
 
 def marginal(m, data, outcome, rule: str) -> float:
@@ -446,6 +481,11 @@ def measure(m, data, outcome, plan: SweepPlan, i: int) -> dict:
     point = plan.points()[i]
     row: dict[str, Any] = {"point": i, **plan.values(point), "status": outcome.status}
     solved = outcome.has_solution
+    shortage = shortage_cost(m, data) if solved else math.nan
+    # the resource account is the rest of the objective (HiGHS's value): the loaded variables
+    # are those a row reads, and the shortage terms are among them
+    row["resource_cost_musd_pv"] = outcome.objective - shortage if solved else math.nan
+    row["shortage_cost_musd_pv"] = shortage
     row["objective_musd_pv"] = outcome.objective if solved else math.nan
     rules = [plan.headline] if plan.headline else []
     rules += [a.rule for a in plan.axes if a.rule and a.rule != plan.headline]
@@ -454,6 +494,12 @@ def measure(m, data, outcome, plan: SweepPlan, i: int) -> dict:
         row[name] = marginal(m, data, outcome, rule) if outcome.duals else math.nan
     unmet = 0.0 if data.strict else sum(max(0.0, v.value or 0.0) for v in m.unmet.values())
     row["unmet_t"] = unmet if solved else math.nan
+    if solved:
+        from allycap.formulation.registry import shortfall_rows
+
+        row["shortfall_t"] = sum(r.tonnes for r in shortfall_rows(m, data))
+    else:
+        row["shortfall_t"] = math.nan
     if plan.headline:
         shares = achieved_clean_shares(m, data, plan.headline) if solved else {}
         row["clean_share_min"] = min(shares.values()) if shares else math.nan
@@ -473,7 +519,14 @@ def format_sweep(frame) -> str:
         for c in frame.columns
         if c != "message" and not (c.startswith("clean_share_") and c != "clean_share_min")
     ]
-    formats = {"objective_musd_pv": ",.1f", "unmet_t": ",.0f", "clean_share_min": ".1%"}
+    formats = {
+        "resource_cost_musd_pv": ",.1f",
+        "shortage_cost_musd_pv": ",.1f",
+        "objective_musd_pv": ",.1f",
+        "shortfall_t": ",.0f",
+        "unmet_t": ",.0f",
+        "clean_share_min": ".1%",
+    }
     formats.update({c: ",.3f" for c in shown if c.startswith("marginal_musd_per_point")})
     return format_table(frame[shown], formats)
 
