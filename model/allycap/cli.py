@@ -717,15 +717,24 @@ def stress(
 
 
 def _wide_tables(frame, robustness_table) -> str:
+    money = lambda v: f"{v:,.1f}"  # noqa: E731
+    resource = robustness_table(frame, "resource_cost_musd_pv").set_index("portfolio")
+    shortage = robustness_table(frame, "shortage_cost_musd_pv").set_index("portfolio")
     cost = robustness_table(frame).set_index("portfolio")
     unmet = robustness_table(frame, "unmet_share").set_index("portfolio")
     unmet = unmet.drop(columns=[c for c in ("expected",) if c in unmet])
     return "\n".join(
         [
-            "Total cost, M$ PV (portfolio fixed, operations re-optimized):",
-            cost.to_string(float_format=lambda v: f"{v:,.1f}"),
+            "Resource cost, M$ PV (portfolio fixed, operations re-optimized):",
+            resource.to_string(float_format=money),
             "",
-            "Unmet demand, share of demand:",
+            "Shortage cost, M$ PV (curtailed and unmet demand, at the sectors' costs):",
+            shortage.to_string(float_format=money),
+            "",
+            "Objective, M$ PV (resource + shortage):",
+            cost.to_string(float_format=money),
+            "",
+            "Demand not served (curtailed + unmet), share of demand:",
             unmet.to_string(float_format=lambda v: f"{v:.2%}"),
             "",
         ]
@@ -842,6 +851,8 @@ def _solve_robust(
         typer.echo("")
         formats = {
             "weight": ".3g",
+            "resource_cost_musd_pv": ",.1f",
+            "shortage_cost_musd_pv": ",.1f",
             "cost_musd_pv": ",.1f",
             "unmet_t": ",.0f",
             "unmet_share": ".2%",
@@ -860,7 +871,8 @@ def _solve_robust(
             typer.echo("")
             typer.echo(_wide_tables(evaluation, robustness_table))
     typer.echo(
-        f"{result.status}: {objective} cost {result.objective:,.1f} M$ (PV); wrote "
+        f"{result.status}: {objective} cost (resource + shortage) {result.objective:,.1f} M$ (PV); "
+        "wrote "
         f"{out}/ in {time.perf_counter() - started:.1f} s"
     )
     if result.status != "optimal":
@@ -878,6 +890,7 @@ def _print_tree(result) -> None:
     typer.echo(f"scenario tree over {n} scenarios, branching in {year}: {result.status}")
     typer.echo("")
     formats = {"weight": ".3g", "cost_musd_pv": ",.1f", "unmet_t": ",.0f"}
+    formats.update({"resource_cost_musd_pv": ",.1f", "shortage_cost_musd_pv": ",.1f"})
     formats.update({"unmet_share": ".2%", "clean_share": ".1%"})
     typer.echo(format_table(result.scenarios, formats))
     inv = result.tables["investments"]

@@ -29,9 +29,9 @@ import pyomo.environ as pyo
 
 from allycap.data import ModelData
 from allycap.formulation.family import CostTerm
-from allycap.formulation.registry import CATEGORIES, FAMILIES
+from allycap.formulation.registry import CATEGORIES, FAMILIES, SHORTAGE_CATEGORIES
 
-__all__ = ["CATEGORIES", "add_objective", "cost_terms"]
+__all__ = ["CATEGORIES", "add_objective", "cost_terms", "shortage_cost", "shortage_terms"]
 
 
 def cost_terms(m: pyo.Block, d: ModelData) -> dict[str, list[CostTerm]]:
@@ -55,3 +55,21 @@ def add_objective(m: pyo.Block, d: ModelData) -> None:
         ),
     )
     m.total_cost = pyo.Objective(expr=sum(m.cost[c] for c in CATEGORIES), sense=pyo.minimize)
+
+
+def shortage_terms(m: pyo.Block, d: ModelData) -> list[CostTerm]:
+    """The cost terms of the shortage account (every category in SHORTAGE_CATEGORIES)."""
+    terms = cost_terms(m, d)
+    return [t for c in SHORTAGE_CATEGORIES for t in terms.get(c, [])]
+
+
+def shortage_cost(m: pyo.Block, d: ModelData) -> float:
+    """The shortage account of a solved model (or block), M$ PV, weighed as the objective weighs
+    it; the resource account is the objective minus this."""
+    total = 0.0
+    for t in shortage_terms(m, d):
+        value = 1.0 if t.var is None else (t.var.value or 0.0)
+        if abs(value) < 1e-9:  # solver noise, read as 0 as results.py does
+            continue
+        total += d.weight[t.year] * t.coef * value
+    return total

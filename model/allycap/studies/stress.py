@@ -99,6 +99,7 @@ def stress_case(
     """One row of stress.csv: `portfolio` fixed, operations re-optimized under `case`."""
     from allycap.errors import InputError
     from allycap.formulation.build import build_model
+    from allycap.formulation.objective import shortage_cost
     from allycap.solve import solve_model
 
     options = options or SolveOptions()
@@ -112,7 +113,11 @@ def stress_case(
     missing = fix_portfolio(m, portfolio.as_dict())
     outcome = solve_model(m, options, health=False)
     row["status"] = outcome.status
-    row["objective_musd_pv"] = outcome.objective if outcome.has_solution else math.nan
+    solved = outcome.has_solution
+    shortage = shortage_cost(m, data) if solved else math.nan
+    row["resource_cost_musd_pv"] = outcome.objective - shortage if solved else math.nan
+    row["shortage_cost_musd_pv"] = shortage
+    row["objective_musd_pv"] = outcome.objective if solved else math.nan
     ops = operations(m, data) if outcome.has_solution else {}
     for key in ("unmet_t", "unmet_share", "clean_share"):
         row[key] = ops.get(key, math.nan)
@@ -128,6 +133,8 @@ COLUMNS = [
     "scenario",
     "weight",
     "status",
+    "resource_cost_musd_pv",
+    "shortage_cost_musd_pv",
     "objective_musd_pv",
     "unmet_t",
     "unmet_share",

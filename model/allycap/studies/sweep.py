@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from allycap.formulation.objective import shortage_cost, shortage_terms
 from allycap.options import BatchOptions, SolveOptions
 from allycap.studies.cases import StudyError, prepare_case, split_top
 
@@ -387,33 +388,6 @@ def _rerun_chunk(plan: SweepPlan, indices: list[int], progress=None) -> list[dic
         if progress:
             progress(1)
     return rows
-
-
-def shortage_terms(m, data) -> list:
-    """The cost terms (`CostTerm`) of the shortage account: those of every category in
-    `registry.SHORTAGE_CATEGORIES`, read off the families that declare them."""
-    from allycap.formulation.registry import FAMILIES, SHORTAGE_CATEGORIES
-
-    terms = []
-    for family in FAMILIES:
-        if family.cost_terms is None or not family.shortage_categories:
-            continue
-        for category, found in family.cost_terms(m, data).items():
-            if category in SHORTAGE_CATEGORIES:
-                terms.extend(found)
-    return terms
-
-
-def shortage_cost(m, data) -> float:
-    """The shortage account of the solved model, M$ PV: sum of w[y] coef value, as the
-    objective weighs it."""
-    total = 0.0
-    for t in shortage_terms(m, data):
-        value = 1.0 if t.var is None else (t.var.value or 0.0)
-        if abs(value) < 1e-9:  # solver noise, read as 0 as results.py does
-            continue
-        total += data.weight[t.year] * t.coef * value
-    return total
 
 
 def marginal(m, data, outcome, rule: str) -> float:
