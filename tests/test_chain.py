@@ -119,7 +119,7 @@ def test_console_summary_follows_the_chain(graphite_run) -> None:
     assert header.split() == ["stage", "flake", "anode"]
     assert re.search(r"^CAN\s+60\.0\s+30\.0$", out, re.MULTILINE), out
     assert re.search(r"^anode\s+CAN\s+75%\s+75%$", out, re.MULTILINE), out
-    assert "Unmet demand: 0 t over all years (0.00% of demand)." in out
+    assert "Demand not served (curtailed + unmet): 0 t over all years (0.00% of demand)." in out
     assert "magnet" not in out.lower()
 
 

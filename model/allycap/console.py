@@ -52,10 +52,11 @@ def format_summary(r) -> str:
             lines.append("")
         demanded = set(mix.loc[mix["demand_t"] > 0, "commodity"])
         if not headlines or (len(headlines) == 1 and demanded <= set(headlines)):
-            lines.append(_unmet_line("Unmet demand", mix))
+            lines.append(_unmet_line("Demand not served (curtailed + unmet)", mix))
         else:
             lines += [
-                _unmet_line(f"Unmet demand, {h}", mix[mix["commodity"] == h]) for h in headlines
+                _unmet_line(f"Demand not served, {h}", mix[mix["commodity"] == h])
+                for h in headlines
             ]
     return "\n".join(lines)
 
