@@ -182,10 +182,12 @@ def test_shortfall_is_demand_minus_deliveries(default_run):
             - float(row["delivered_other_t"])
         )
     assert set(short) <= set(missing)
+    # abs 1e-4 t: demand_met holds to HiGHS's primal feasibility tolerance (1e-7 on rows of
+    # tens of kt), so deliveries may miss demand by a few grams with no shortfall variable set
     for key, q in missing.items():
-        assert short.get(key, 0.0) == pytest.approx(q, rel=1e-6, abs=1e-6), key
+        assert short.get(key, 0.0) == pytest.approx(q, rel=1e-6, abs=1e-4), key
     k = json.loads((out / "summary.json").read_text())["kpis"]
-    assert k["shortfall_t_total"] == pytest.approx(sum(missing.values()), rel=1e-6, abs=1e-6)
+    assert k["shortfall_t_total"] == pytest.approx(sum(missing.values()), rel=1e-6, abs=1e-3)
 
 
 def test_the_ban_has_a_shortage_account(default_run):

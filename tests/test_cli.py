@@ -91,7 +91,7 @@ def test_no_arguments_prints_help():
 
 def test_validate_default_inputs():
     proc = ok(allycap("validate", "inputs/base.yaml"))
-    assert proc.stdout.startswith("ok: inputs/base.yaml is valid (8 file(s); 17 regions")
+    assert proc.stdout.startswith("ok: inputs/base.yaml is valid (9 file(s); 17 regions")
     assert "warning" not in proc.stderr
 
 
@@ -106,7 +106,7 @@ def test_validate_with_scenario_and_set():
             "discount_rate=0.05",
         )
     )
-    assert "(9 file(s)" in proc.stdout
+    assert "(10 file(s)" in proc.stdout
 
 
 def test_schema_is_json_schema_of_the_inputs():
@@ -170,6 +170,7 @@ def test_manifest_pins_every_input_file(base_run):
         "inputs/parts/chain.yaml",
         "inputs/parts/facilities.yaml",
         "inputs/parts/policy.yaml",
+        "inputs/parts/sectors.yaml",
         "inputs/parts/sources.yaml",
         "inputs/parts/trade.yaml",
     }

@@ -180,11 +180,26 @@ class _Stage:
     rows: dict[tuple, list[tuple[str, tuple, int | None]]]  # content -> rows (name, index, year)
 
 
-def _stage_of(block, branch_year: int) -> _Stage:
+# Cost categories that pay for an earlier build rather than for what is done in the year they
+# fall in: capital is the annuity on a build, grown by its interest during construction, so a
+# scenario that only changes a lead time (revealed in the branch year) changes it in every year.
+# The build itself is compared (its bounds, its rows); its annuity is not a datum of the year.
+CHARGES_FOR_BUILDS = ("capital",)
+
+
+def _stage_of(block, data, branch_year: int) -> _Stage:
     import pyomo.environ as pyo
     from pyomo.repn import generate_standard_repn
 
+    from allycap.formulation.objective import cost_terms
+
     shared = first_stage(block, branch_year)
+    charged = {
+        id(t.var)
+        for category in CHARGES_FOR_BUILDS
+        for t in cost_terms(block, data).get(category, [])
+        if t.var is not None
+    }
     key_of = {id(var): key for key, (var, _) in shared.items()}
     years = {key: year for key, (_, year) in shared.items()}
     bounds = {
@@ -195,7 +210,7 @@ def _stage_of(block, branch_year: int) -> _Stage:
     repn = generate_standard_repn(block.total_cost.expr, compute_values=True, quadratic=False)
     for var, coef in zip(repn.linear_vars, repn.linear_coefs, strict=True):
         key = key_of.get(id(var))
-        if key is not None:
+        if key is not None and id(var) not in charged:
             cost[key] = cost.get(key, 0.0) + coef
     cost = {k: _round(c) for k, c in cost.items() if c != 0}
     rows: dict[tuple, list] = {}
@@ -302,10 +317,10 @@ def branch_check(m, datas: list, labels: list[str], branch_year: int) -> None:
 
     check_years(datas, labels, branch_year)
     years = datas[0].years
-    reference = _stage_of(m.scenario[0], branch_year)
+    reference = _stage_of(m.scenario[0], datas[0], branch_year)
     for s in range(1, len(datas)):
         names = (labels[0], labels[s])
-        found = _differences(reference, _stage_of(m.scenario[s], branch_year), names)
+        found = _differences(reference, _stage_of(m.scenario[s], datas[s], branch_year), names)
         if not found:
             continue
         first = min(found, key=lambda d: (-1 if d.year is None else d.year, d.rank, d.what))

@@ -64,13 +64,12 @@ def read_portfolio(run_dir: str | Path, label: str | None = None) -> Portfolio:
 
 def _branch_year(folder: Path) -> int | None:
     """manifest.json `branch_year` of a run folder (None: not a scenario tree, or unreadable)."""
-    import json
+    from allycap.runfolder import RunFolderError, read_manifest
 
     try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return read_manifest(folder).get("branch_year")
+    except RunFolderError:
         return None
-    return manifest.get("branch_year") if isinstance(manifest, dict) else None
 
 
 def fix_portfolio(m, portfolio: dict[tuple[str, int], float]) -> list[tuple[str, int, float]]:
