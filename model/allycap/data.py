@@ -243,10 +243,11 @@ class StockpileData:
     # Release: model years the stock may be drawn below its floor (an export control named in
     # `release.during` is active, or listed in `release.years`), all before `refill_by`.
     release_years: list[int] = field(default_factory=list)
-    # Model years without the floor: from the first release year up to, not including,
-    # `refill_by`. Years of the window that are not release years only hold or refill.
+    # Model years with the floor lowered: from the first release year up to, not including,
+    # `refill_by`. In a window year the floor is lowered by max_rate * step per release year so
+    # far, so in one that is not a release year the stock goes no further below it.
     window: list[int] = field(default_factory=list)
-    max_rate: float | None = None  # t/yr drawn at most in a release year; None: no limit
+    max_rate: float | None = None  # t/yr below the floor per release year; None: no limit
     refill_by: int | None = None
 
 

@@ -43,8 +43,9 @@ The conventions followed (from docs, design.md and the docstrings of allycap.for
   of a facility that can run, demand, stockpile), o != d, routes applied in order (later wins);
 - no re-export: what a region ships of c in a year is at most its output of c (co-products
   included, all tags) plus its stock level of c carried in, divided by step;
-- stockpile releases as in docs/formulation.md (family 3): no cover row in the release window,
-  a release-rate row in each of its years;
+- stockpile releases as in docs/formulation.md (family 3): in each year of the release window
+  the cover row's right-hand side is lowered by max_rate * step per release year so far (a
+  stock_release row; none without max_rate);
 - rules as in the docstrings of formulation/independence.py, export_controls.py, sharing.py,
   budgets.py and stockpiles.py; in particular a sharing host ships a partner at least its
   allocation and at most its allocation plus the host's output of the commodity from
@@ -474,10 +475,9 @@ def build(inst: dict, skip: frozenset[str] = frozenset()) -> LinearProgram:
 
     # -- stock levels, cover and release ----------------------------------------------------------
     # docs/formulation.md, family 3: release years R = model years before refill_by in which a
-    # control named in `during` is active or that `years` lists; window W = [min R, refill_by);
-    # no cover row in W; in each y of W, (S_prev - S_y) / step <= max_rate (y in R; no row when
-    # max_rate is absent) or <= 0 (y in W but not in R), with S_prev the initial stock in the
-    # first model year.
+    # control named in `during` is active or that `years` lists; window W = [min R, refill_by).
+    # Outside W: S_y >= cover * D + min_level (stock_cover). In W: S_y >= cover * D + min_level -
+    # max_rate * step * |{x in R : x <= y}| (stock_release; no row when max_rate is absent).
     for (r, c), s in stockpiles.items():
         hold = float(s.get("holding_cost", 0.0))
         cover = year_values(s.get("cover"), years)
@@ -492,23 +492,18 @@ def build(inst: dict, skip: frozenset[str] = frozenset()) -> LinearProgram:
             and (y in release.get("years", []) or any(in_years(y, x) for x in named))
         ]
         window = [y for y in years if released and released[0] <= y < release["refill_by"]]
-        for yi, y in enumerate(years):
+        for y in years:
             for k in tags_in(r):
                 lp.var(("stock", r, c, y, k), w[y] * hold)
-            if y not in window:
-                need = cover[y] * demand.get((r, c), {}).get(y, 0.0) + floor[y]
-                lp.row({("stock", r, c, y, k): 1.0 for k in tags_in(r)}, need, INF, "stock_cover")
-                continue
-            rate = release.get("max_rate") if y in released else 0.0
-            if rate is None:
-                continue
-            coefs = {("stock", r, c, y, k): -1.0 / step for k in tags_in(r)}
-            high = float(rate)
-            if yi == 0:
-                high -= float(s.get("initial", 0.0)) / step
-            else:
-                coefs.update({("stock", r, c, years[yi - 1], k): 1.0 / step for k in tags_in(r)})
-            lp.row(coefs, -INF, high, "stock_release")
+            need = cover[y] * demand.get((r, c), {}).get(y, 0.0) + floor[y]
+            name = "stock_cover"
+            if y in window:
+                rate = release.get("max_rate")
+                if rate is None:
+                    continue
+                need -= float(rate) * step * sum(1 for x in released if x <= y)
+                name = "stock_release"
+            lp.row({("stock", r, c, y, k): 1.0 for k in tags_in(r)}, need, INF, name)
 
     # -- re-tagging clean as other -----------------------------------------------------------------
     present = {(r, c) for c, rs in makers.items() for r in rs}

@@ -1,9 +1,11 @@
 """Known answers for stockpile releases (formulation/stockpiles.py, `stockpiles.<id>.release`).
 
-The floor sum_k stock >= cover * demand + min_level holds outside the release window
-[first release year, refill_by). In each window year one row stock_release[pile, year]:
-(level carried in - level carried out) / step <= max_rate in a release year, <= 0 in a window year
-that is not one (the stock is held or refilled, never drawn). From refill_by the floor is back.
+The floor F(y) = cover * demand + min_level. Outside the release window [first release year,
+refill_by) one row stock_cover[pile, year]: sum_k stock >= F(y). In each window year one row
+stock_release[pile, year]: sum_k stock >= F(y) - max_rate * step * n(y), n(y) the release years
+<= y (no row without max_rate, none where the right-hand side is not positive). A release only
+lowers the floor, so stock above it is drawn freely in every year, as without a release, and a
+release can never make a run dearer. From refill_by the floor is back.
 
 The instances: the USA demands 10 t/yr of magnets; a plant makes 12 t/yr at 1 M$/t, only 6 t in
 a disrupted year (availability 0.5); a stockpile with floor (min_level) 5 t, 5 t to start with,
@@ -13,7 +15,16 @@ weight is 1 and a dual in M$/t reads as USD/kg / 1000.
 
 from __future__ import annotations
 
+import copy
+import tempfile
+from pathlib import Path
+
 import pytest
+import yaml
+from hypothesis import HealthCheck, assume, given, settings
+from tests.crosscheck.generate import instances
+
+from allycap.run import run
 
 REL = 1e-6
 TAGS = ("clean", "other")
@@ -75,17 +86,20 @@ def test_floor_holds_without_a_release(solve):
     assert unmet(r)[2031] == pytest.approx(2.0, rel=REL)
 
 
+def required_t(r) -> dict:
+    return r.results.tables["stocks"].groupby("year")["required_t"].first().to_dict()
+
+
 def test_stock_drawn_in_a_release_year_and_refilled_by_the_deadline(solve):
-    """As above, with release years [2031] and refill_by 2033: the floor is off in 2031 and
-    2032. In 2031 the stock is drawn by 4 t (6 made + 4 drawn = 10), leaving 1 t; it must be
-    back at 5 t at the end of 2033, and the plant has 2 t/yr to spare in 2032 and 2033, so the
-    refill is 2 + 2 (level 3 in 2032 is forced: at most 1 + 2, at least 5 - 2). Drawing more
+    """As above, with release years [2031] and refill_by 2033, no max_rate: no floor in 2031
+    and 2032. In 2031 the stock is drawn by 4 t (6 made + 4 drawn = 10), leaving 1 t; it must
+    be back at 5 t at the end of 2033, and the plant has 2 t/yr to spare in 2032 and 2033, so
+    the refill is 2 + 2 (level 3 in 2032 is forced: at most 1 + 2, at least 5 - 2). Drawing more
     than 4 t would only add refill; stocking above 5 in 2030 only adds holding.
         levels   5, 1, 3, 5            holding 0.1 * 14 = 1.4
         output   10, 6, 12, 12 = 40    unmet 0
         total    41.4
-    The cover rows exist in 2030 and 2033 only; the release rows in 2031 (no max_rate: none)
-    and 2032 (not a release year: rate 0) -> only 2032.
+    The cover rows exist in 2030 and 2033 only, and no release row (no max_rate).
     """
     r = solve(instance({"years": [2031], "refill_by": 2033}))
     assert r.results.objective == pytest.approx(41.4, rel=REL)
@@ -94,47 +108,133 @@ def test_stock_drawn_in_a_release_year_and_refilled_by_the_deadline(solve):
     made = r.results.tables["capacity"].set_index("year")["production_t"].to_dict()
     assert made == pytest.approx({2030: 10, 2031: 6, 2032: 12, 2033: 12}, rel=REL)
     assert sorted(r.model.stock_cover) == [("reserve", 2030), ("reserve", 2033)]
-    assert sorted(r.model.stock_release) == [("reserve", 2032)]
-    stocks = r.results.tables["stocks"].groupby("year")["required_t"].first().to_dict()
-    assert stocks == {2030: 5.0, 2031: 0.0, 2032: 0.0, 2033: 5.0}
+    assert len(r.model.stock_release) == 0
+    assert required_t(r) == {2030: 5.0, 2031: 0.0, 2032: 0.0, 2033: 5.0}
+
+
+def test_max_rate_lowers_the_floor_and_stock_above_it_adds_to_the_release(solve):
+    """max_rate 3 t/yr: the release rows are 2031: level >= 5 - 3 = 2 and 2032 (a window year
+    that is not a release year, so the allowance stays at one year's): level >= 2. The stock
+    put above the floor in 2030 is drawn on top of the release, as without a release: the plant
+    stocks 1 t above the floor in 2030 (11 made) and 2031 draws 6 - 2 = 4 t, nothing unmet.
+    2033 refills at most 2 t, so level 3 in 2032:
+        levels   6, 2, 3, 5            holding 0.1 * 16 = 1.6
+        output   11, 6, 11, 12 = 40    unmet 0
+        total    41.6  (no max_rate: 41.4; no release: 240.2)
+    The 2031 row binds; lowering it by 1 t lets 2030 and 2031 hold 1 t less (the tonne is made
+    in 2032 instead, at the same 1 M$/t): dual 2 * 0.1 = 0.2 M$/t = 200 USD/kg.
+    """
+    r = solve(instance({"years": [2031], "max_rate": 3, "refill_by": 2033}))
+    assert r.results.objective == pytest.approx(41.6, rel=REL)
+    assert levels(r) == pytest.approx({2030: 6, 2031: 2, 2032: 3, 2033: 5}, rel=REL)
+    assert sum(unmet(r).values()) == pytest.approx(0.0, abs=1e-6)
+    assert sorted(r.model.stock_release) == [("reserve", 2031), ("reserve", 2032)]
+    assert required_t(r) == {2030: 5.0, 2031: 2.0, 2032: 2.0, 2033: 5.0}
+    assert release_duals(r)[2031] == pytest.approx(200.0, rel=1e-6)
 
 
 def test_max_rate_binds(solve):
-    """As above with max_rate 3 t/yr: 2031 draws 3 t (the limit counts all that is drawn, so
-    stocking above the floor in 2030 does not help), 1 t goes unmet. Refill from 2 t: level 3 in
-    2032 is the least the 2033 refill (at most 2 t) allows.
-        levels   5, 2, 3, 5            holding 0.1 * 15 = 1.5
-        output   10, 6, 11, 12 = 39    unmet 1 * 100 = 100
-        total    140.5
-    The release row's dual: one more t/yr of rate serves 1 t more in 2031 (saves 100), is
-    refilled at 1 M$/t in 2032 (level 3 still reachable from 1) and is 1 t less held in 2031
-    (saves 0.1): 100 - 1 + 0.1 = 99.1 M$/t = 99,100 USD/kg.
+    """max_rate 1 t/yr: rows 2031 and 2032: level >= 5 - 1 = 4. At most 7 t can be held at the
+    end of 2030 (12 made, 10 used), so 2031 draws at most 3 t and 1 t goes unmet. 2032 is not a
+    release year: the allowance does not grow, the level stays >= 4 (the refill alone would
+    allow 3):
+        levels   7, 4, 4, 5            holding 0.1 * 20 = 2.0
+        output   12, 6, 10, 11 = 39    unmet 1 * 100 = 100
+        total    141.0
+    Duals: one more tonne below the floor in 2031 serves 1 t more (saves 100), holds 1 t less in
+    2031 (0.1) and is made again in 2032 (1): 99.1 M$/t = 99,100 USD/kg. In 2032, 1 t less held
+    (0.1), made in 2033 instead of 2032 (0): 100 USD/kg.
     """
-    r = solve(instance({"years": [2031], "max_rate": 3, "refill_by": 2033}))
-    assert r.results.objective == pytest.approx(140.5, rel=REL)
-    assert levels(r) == pytest.approx({2030: 5, 2031: 2, 2032: 3, 2033: 5}, rel=REL)
+    r = solve(instance({"years": [2031], "max_rate": 1, "refill_by": 2033}))
+    assert r.results.objective == pytest.approx(141.0, rel=REL)
+    assert levels(r) == pytest.approx({2030: 7, 2031: 4, 2032: 4, 2033: 5}, rel=REL)
     assert unmet(r)[2031] == pytest.approx(1.0, rel=REL)
-    assert release_duals(r)[2031] == pytest.approx(99_100.0, rel=1e-6)
+    assert release_duals(r) == pytest.approx({2031: 99_100.0, 2032: 100.0}, rel=1e-6)
 
 
-def test_no_draw_in_a_window_year_that_is_not_a_release_year(solve):
-    """Release years [2031], refill_by 2033, but the disruption is in 2032 (a window year that
-    is not a release year): the stock may not be drawn in 2032, so 4 t go unmet there even
-    though the floor is off. The 2033 refill (at most 2 t) needs level >= 3 at the end of 2032,
-    and 2032 cannot draw, so level 2031 = level 2032 = 3: 2031 draws 2 t (output 8) to save
-    holding.
-        levels   5, 3, 3, 5            holding 0.1 * 16 = 1.6
-        output   10, 8, 6, 12 = 36     unmet 4 * 100 = 400
-        total    437.6
-    Without the rule, stock carried above 3 t into 2032 could be drawn there and nothing would
-    go unmet. The 2032 release row's dual: allowing 1 t drawn in 2032 saves 100 of unmet, costs
-    1 t more output in 2031 and 0.1 more holding (level 4 in 2031): 98.9 M$/t = 98,900 USD/kg.
+def test_window_year_that_is_not_a_release_year(solve):
+    """Release years [2031], max_rate 1, refill_by 2033, but the disruption is in 2032, a window
+    year that is not a release year. Its row is level >= 5 - 1 = 4 (the allowance of 2031, not
+    grown), so 2032 may draw the stock down to 4 t, no further, even though the refill alone
+    would allow 3. No unmet: 2032 draws 8 - 4 = 4 t, stocked in 2030 and 2031 (2 t/yr spare):
+        levels   6, 8, 4, 5            holding 0.1 * 23 = 2.3
+        output   11, 12, 6, 11 = 40    unmet 0
+        total    42.3
+    (2030 must hold 6 for 2031 to reach 8.) Without a release the 2032 floor is 5, so 2031 holds
+    9 and 2030 holds 7: holding 2.6, total 42.6 -- the release saves 0.3. (The earlier rule,
+    which forbade any draw in such a year, gave 437.6 here: dearer than no release.) The 2032
+    row's dual: 1 t lower lets 2030, 2031 and 2032 hold 1 t less: 0.3 M$/t = 300 USD/kg.
     """
-    r = solve(instance({"years": [2031], "refill_by": 2033}, disrupted=(2032,)))
-    assert r.results.objective == pytest.approx(437.6, rel=REL)
-    assert levels(r) == pytest.approx({2030: 5, 2031: 3, 2032: 3, 2033: 5}, rel=REL)
-    assert unmet(r)[2032] == pytest.approx(4.0, rel=REL)
-    assert release_duals(r)[2032] == pytest.approx(98_900.0, rel=1e-6)
+    r = solve(instance({"years": [2031], "max_rate": 1, "refill_by": 2033}, disrupted=(2032,)))
+    assert r.results.objective == pytest.approx(42.3, rel=REL)
+    assert levels(r) == pytest.approx({2030: 6, 2031: 8, 2032: 4, 2033: 5}, rel=REL)
+    assert sum(unmet(r).values()) == pytest.approx(0.0, abs=1e-6)
+    assert release_duals(r) == pytest.approx({2032: 300.0}, rel=1e-6)
+    none = solve(instance(None, disrupted=(2032,)))
+    assert none.results.objective == pytest.approx(42.6, rel=REL)
+
+
+def test_unused_allowance_carries_over(solve):
+    """The rule bounds how far below its floor the stock is, not each year's draw below it (that
+    would be a disjunction -- was the stock carried in above or below the floor? -- beyond an
+    LP). Release years [2031, 2032], max_rate 1, refill_by 2034, horizon 2030-2034, the
+    disruption in 2032 only. Rows: 2031 level >= 4, 2032 and 2033 level >= 5 - 2 = 3. 2031's
+    allowance is not used; 2032 draws 4 t, 2 above the floor and 2 below it, from 7 to 3:
+        levels   5, 7, 3, 3, 5            holding 0.1 * 23 = 2.3
+        output   10, 12, 6, 10, 12 = 50   unmet 0
+        total    52.3
+    (2031 reaches 7 from 5 with the plant's 2 t spare; 2033 holds 3, the refill of 2034 is 2.)
+    """
+    r = solve(
+        instance(
+            {"years": [2031, 2032], "max_rate": 1, "refill_by": 2034}, end=2034, disrupted=(2032,)
+        )
+    )
+    assert r.results.objective == pytest.approx(52.3, rel=REL)
+    assert levels(r) == pytest.approx({2030: 5, 2031: 7, 2032: 3, 2033: 3, 2034: 5}, rel=REL)
+    assert required_t(r) == {2030: 5.0, 2031: 4.0, 2032: 3.0, 2033: 3.0, 2034: 5.0}
+
+
+def test_floor_that_changes_in_the_window_and_refill_past_the_horizon(solve):
+    """The floor is cover * demand = 0.5 * 10 = 5 t in 2030-2031 and 0.7 * 10 = 7 t in
+    2032-2033 (min_level 0); release years [2031], max_rate 3, refill_by 2040 (past the
+    horizon: the floor never comes back). Rows: 2031 level >= 5 - 3 = 2, 2032 and 2033 level >=
+    7 - 3 = 4: the allowance is tonnes below each year's floor, so the floor's rise in 2032 (not
+    a release year) is a refill of 2 t. 2031 draws 4 t, 1 of them stocked above the floor in 2030:
+        levels   6, 2, 4, 4            holding 0.1 * 16 = 1.6
+        output   11, 6, 12, 10 = 39    unmet 0
+        total    40.6
+    """
+    data = instance({"years": [2031], "max_rate": 3, "refill_by": 2040})
+    pile = data["stockpiles"]["reserve"]
+    pile["min_level"] = 0
+    pile["cover"] = {2030: 0.5, 2031: 0.5, 2032: 0.7, 2033: 0.7}
+    r = solve(data)
+    assert r.results.objective == pytest.approx(40.6, rel=REL)
+    assert levels(r) == pytest.approx({2030: 6, 2031: 2, 2032: 4, 2033: 4}, rel=REL)
+    assert sorted(r.model.stock_cover) == [("reserve", 2030)]
+    assert required_t(r) == pytest.approx({2030: 5, 2031: 2, 2032: 4, 2033: 4}, rel=REL)
+
+
+def test_release_in_a_period_of_several_years(solve):
+    """step 5: model years 2030, 2035, 2040, each a period of 5 years (weight 5, no
+    discounting); disruption in 2035 (6 t/yr made); release years [2035], max_rate 0.5 t/yr,
+    refill_by 2040. A release year is 5 years of release, so the 2035 row is level >= 5 - 0.5 *
+    5 = 2.5. 2030 can stock 5 years of 2 t/yr spare: level 15. 2035 draws (15 - 2.5) / 5 = 2.5
+    t/yr, so 1.5 t/yr go unmet; 2040 refills 2.5 t (0.5 t/yr, output 10.5):
+        output   5 * (12 + 6 + 10.5) = 142.5
+        holding  5 * 0.1 * (15 + 2.5 + 5) = 11.25
+        unmet    5 * 1.5 * 100 = 750
+        total    903.75
+    (An allowance of max_rate, not max_rate * step, would leave 1.9 t/yr unmet.)
+    """
+    data = instance({"years": [2035], "max_rate": 0.5, "refill_by": 2040}, end=2040)
+    data["horizon"]["step"] = 5
+    data["facilities"]["plant"]["availability"] = {2030: 1.0, 2035: 0.5, 2040: 1.0}
+    r = solve(data)
+    assert r.results.objective == pytest.approx(903.75, rel=REL)
+    assert levels(r) == pytest.approx({2030: 15, 2035: 2.5, 2040: 5}, rel=REL)
+    assert unmet(r) == pytest.approx({2030: 0, 2035: 1.5, 2040: 0}, abs=1e-6)
 
 
 def test_floor_is_back_from_refill_by(solve):
@@ -160,8 +260,8 @@ def test_release_during_an_export_control(solve):
     CHN makes magnets (20 t/yr at 1 M$/t, only 10 in 2030 so nothing can be stocked ahead;
     shipping free), the USA has no plant and demands 10 t/yr; a ban on CHN -> USA in 2031 only.
     Stockpile in the USA: floor 5, 5 to start, holding 0.1, release during the ban, refill_by
-    2033. In 2031 the whole stock is drawn (5 t) and 5 t go unmet; 2032 is in the window but not
-    a release year, so the level stays 0 and is refilled in 2033, the latest (cheapest to hold)
+    2033. In 2031 the whole stock is drawn (5 t) and 5 t go unmet; the level stays 0 in 2032 (no
+    floor in the window without max_rate) and is refilled in 2033, the latest (cheapest to hold)
     year, from CHN's spare 10 t/yr:
         levels   5, 0, 0, 5            holding 0.1 * 10 = 1
         output   10, 0, 10, 15 = 35    unmet 5 * 100 = 500
@@ -211,3 +311,68 @@ def test_release_during_an_export_control(solve):
     assert unmet(r) == pytest.approx({2030: 0, 2031: 5, 2032: 0, 2033: 0}, abs=1e-6)
     assert r.data.stockpiles["USA", "magnet"].release_years == [2031]
     assert r.data.stockpiles["USA", "magnet"].window == [2031, 2032]
+
+
+# Each release above, with its instance: (release, instance keyword arguments).
+HAND = [
+    ({"years": [2031], "refill_by": 2033}, {}),
+    ({"years": [2031], "max_rate": 3, "refill_by": 2033}, {}),
+    ({"years": [2031], "max_rate": 1, "refill_by": 2033}, {}),
+    ({"years": [2031], "max_rate": 1, "refill_by": 2033}, {"disrupted": (2032,)}),
+    ({"years": [2031], "refill_by": 2033}, {"disrupted": (2032,)}),
+    (
+        {"years": [2031, 2032], "max_rate": 1, "refill_by": 2034},
+        {"end": 2034, "disrupted": (2032,)},
+    ),
+    ({"years": [2031], "max_rate": 0, "refill_by": 2033}, {}),
+    ({"years": [2031], "max_rate": 3, "refill_by": 2040}, {"disrupted": (2033,)}),
+    ({"years": [2031], "refill_by": 2033}, {"end": 2034, "disrupted": (2031, 2034)}),
+]
+
+
+@pytest.mark.parametrize(("release", "kwargs"), HAND)
+def test_a_release_never_costs_more_than_none(solve, release, kwargs):
+    """A release only lowers the floor (by an allowance >= 0, in its window), so every plan
+    feasible without it stays feasible with it: objective with <= objective without. The hand
+    values: no release 240.2 (2031 disrupted), 42.6 (2032 disrupted), and with a release the
+    figures of the tests above; max_rate 0 changes nothing (240.2 both)."""
+    without = solve(instance(None, **kwargs)).results
+    with_ = solve(instance(release, **kwargs)).results
+    assert with_.status == without.status == "optimal"
+    assert with_.objective <= without.objective * (1 + REL) + REL
+    if release.get("max_rate") == 0:
+        assert with_.objective == pytest.approx(without.objective, rel=REL)
+
+
+def _solve_dict(inst: dict):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "case.yaml"
+        path.write_text(yaml.safe_dump(inst, sort_keys=False))
+        return run(path, explain=False).results
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
+)
+@given(instances())
+def test_a_release_never_costs_more_than_none_on_random_instances(inst: dict) -> None:
+    """The same property on the cross-check's random instances (tests/crosscheck/generate.py)
+    that have a release: drop every `release` and solve again. If the run without releases is
+    optimal, the run with them is optimal too and costs no more."""
+    assume(any("release" in s for s in inst.get("stockpiles", {}).values()))
+    bare = copy.deepcopy(inst)
+    for s in bare["stockpiles"].values():
+        s.pop("release", None)
+    without = _solve_dict(bare)
+    assume(without.status == "optimal")
+    with_ = _solve_dict(inst)
+    assert with_.status == "optimal"
+    assert with_.objective <= without.objective + 1e-6 * max(1.0, abs(without.objective))

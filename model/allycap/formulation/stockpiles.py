@@ -3,11 +3,13 @@
 stock[r,c,y,k] is the level at the end of model year y. It enters the balance as
 (stock carried in - stock carried out) / step, so a level built over a period of `step` years
 is paid for by `step` years of surplus, and a release is supply in the year it is drawn.
-Cover: sum_k stock >= cover(y) * demand(r,c,y) + min_level, one row `stock_cover[stockpile, year]`,
-except in the release window (first release year <= y < refill_by), where the stock may be
-below it. Release, in each window year: sum_k (stock carried in - stock carried out) / step
-<= max_rate in a release year, <= 0 in a window year that is not one (the stock is held or
-refilled), one row `stock_release[stockpile, year]`. Cost: holding, on the stock level.
+Cover: sum_k stock >= floor(y) = cover(y) * demand(r,c,y) + min_level(y), one row
+`stock_cover[stockpile, year]`, in every year outside the release window (first release year
+<= y < refill_by). Release, in each window year: the floor less what could have been released
+so far, sum_k stock >= floor(y) - max_rate * step * (release years <= y), one row
+`stock_release[stockpile, year]` (none without max_rate: the stock may then go to 0). A release
+only lowers the floor: stock above it is drawn freely in every year, as without a release.
+Cost: holding, on the stock level.
 """
 
 from __future__ import annotations
@@ -21,49 +23,49 @@ from allycap.formulation.family import CostTerm, DualSpec, Family, RowSpec, VarS
 def add_stockpiles(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.stock = pyo.Var(d.stock_index, within=pyo.NonNegativeReals, doc="stock level, t")
     piles = {s.id: s for s in d.stockpiles.values()}
-    keys = [(s.id, y) for s in d.stockpiles.values() for y in d.years]
 
     def level(s: StockpileData, y: int):
         return sum(m.stock[s.region, s.commodity, y, k] for k in d.tags(s.region))
 
-    def cover_rule(m, pile, y):
-        s = piles[pile]
-        need = required(d, s, y)
+    def row(m, pile, y):
+        # One rule for both families: required() is the floor outside the window and the
+        # relaxed floor inside it; a row whose right-hand side is not positive says nothing.
+        need = required(d, piles[pile], y)
         if need <= 0:
             return pyo.Constraint.Skip
-        return level(s, y) >= need
+        return level(piles[pile], y) >= need
 
-    m.stock_cover = pyo.Constraint(keys, rule=cover_rule)
-
+    cover_keys = [(s.id, y) for s in d.stockpiles.values() for y in d.years if y not in s.window]
+    m.stock_cover = pyo.Constraint(cover_keys, rule=row)
     release_keys = [
-        (s.id, y)
-        for s in d.stockpiles.values()
-        for y in s.window
-        if release_limit(s, y) is not None
+        (s.id, y) for s in d.stockpiles.values() if s.max_rate is not None for y in s.window
     ]
-
-    def release_rule(m, pile, y):
-        s = piles[pile]
-        prev = d.previous_year(y)
-        carried_in = sum(s.initial.values()) if prev is None else level(s, prev)
-        # (in - out) / step is what the balance counts as supply from the stock, t/yr.
-        return (carried_in - level(s, y)) / d.step <= release_limit(s, y)
-
-    m.stock_release = pyo.Constraint(release_keys, rule=release_rule)
+    m.stock_release = pyo.Constraint(release_keys, rule=row)
 
 
-def required(d: ModelData, s: StockpileData, year: int) -> float:
-    """What the cover rule requires in `year`, t: cover * demand + min_level, and 0 in the
-    release window (no cover row then)."""
-    if year in s.window:
-        return 0.0
+def floor(d: ModelData, s: StockpileData, year: int) -> float:
+    """The cover requirement without any release, t: cover * demand + min_level."""
     return s.cover[year] * d.demand.get((s.region, s.commodity, year), 0.0) + s.min_level[year]
 
 
-def release_limit(s: StockpileData, year: int) -> float | None:
-    """Most drawn from the stock in a window year, t/yr: `max_rate` in a release year (None:
-    no limit, no row), 0 in the window's other years."""
-    return s.max_rate if year in s.release_years else 0.0
+def allowance(d: ModelData, s: StockpileData, year: int) -> float | None:
+    """How far below its floor the stock may be in `year`, t: 0 outside the release window;
+    in it, max_rate * step for each release year up to and including `year` (what could have
+    been released so far), None (no limit) without max_rate."""
+    if year not in s.window:
+        return 0.0
+    if s.max_rate is None:
+        return None
+    return s.max_rate * d.step * sum(1 for r in s.release_years if r <= year)
+
+
+def required(d: ModelData, s: StockpileData, year: int) -> float:
+    """What the stock must hold at the end of `year`, t: the floor less the release allowance,
+    not below 0 (0: no row that year)."""
+    room = allowance(d, s, year)
+    if room is None:
+        return 0.0
+    return max(floor(d, s, year) - room, 0.0)
 
 
 def stockpile(d: ModelData, pile: str) -> StockpileData:
@@ -109,15 +111,15 @@ def _release_where(index, d: ModelData) -> tuple:
 def _release_sentence(c, d: ModelData, best) -> str:
     s = stockpile(d, c.index[0])
     y = c.index[1]
-    if y in s.release_years:
-        return (
-            f"stockpile {s.id}{where(c)} releases at most {release_limit(s, y):,.0f} t/yr of "
-            f"{s.commodity} in {y}."
-        )
-    return (
-        f"stockpile {s.id}{where(c)} is not drawn in {y}: it is not a release year and the "
-        f"stock is being refilled by {s.refill_by}."
+    text = (
+        f"stockpile {s.id}{where(c)} may be at most {allowance(d, s, y):,.0f} t below its "
+        f"floor of {floor(d, s, y):,.0f} t of {s.commodity} in {s.region} in {y} (max_rate "
+        f"{s.max_rate:,.0f} t/yr over the release years so far), so it must hold "
+        f"{required(d, s, y):,.0f} t"
     )
+    if best is not None:
+        text += f"; at most {best:,.0f} t can be held then"
+    return text + "."
 
 
 FAMILY = Family(
@@ -151,22 +153,23 @@ FAMILY = Family(
             "stock_release",
             ("stockpile", "year"),
             lambda index, d: ("stockpiles", index[0], "release"),
-            doc="in the release window the stock is drawn at most max_rate in a release year "
-            "and not at all in the window's other years",
+            doc="in the release window the stock holds at least the floor less max_rate * step "
+            "for each release year so far",
             policy=True,
             rank=61,
+            probe=True,
             sentence=_release_sentence,
             dual=DualSpec(
                 family="stock_release",
                 title="`stock_release`",
                 unit="USD/kg",
-                meaning="saving from drawing one more tonne from the stockpile that year, in that "
-                "year's money",
-                formula="`-dual / w_y * 1000`",
-                reads_as="saving from drawing one more tonne from the stockpile that year, in "
-                "that year's money: what a faster release (or one in a refill year) is worth",
+                meaning="saving from allowing the stockpile one more tonne below its floor that "
+                "year, in that year's money",
+                formula="`dual / w_y * 1000`",
+                reads_as="saving from allowing the stockpile one more tonne below its floor that "
+                "year, in that year's money: what a larger or earlier release is worth",
                 where=_release_where,
-                value=lambda dual, index, d: -dual / d.weight[index[1]] * 1e3,
+                value=lambda dual, index, d: dual / d.weight[index[1]] * 1e3,
                 explain="market",
             ),
         ),

@@ -395,12 +395,15 @@ class StockpileRelease(Strict):
         "`refill_by`)",
     )
     max_rate: NonNeg | None = Field(  # type: ignore[valid-type]
-        None, description="most drawn from the stock in one release year, t/yr; none: no limit"
+        None,
+        description="most drawn below the floor in one release year, t/yr: from the first "
+        "release year until `refill_by` the stock may be below its floor by max_rate * step "
+        "for each release year so far (stock above the floor is drawn freely); none: no limit",
     )
     refill_by: Year = Field(
         description="the year the floor (cover * demand + min_level) applies again; from the "
-        "first release year until then the stock may be below it, and is not drawn outside "
-        "the release years"
+        "first release year until then the stock may be below it, by at most what `max_rate` "
+        "allows over the release years so far"
     )
 
 
