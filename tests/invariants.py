@@ -170,8 +170,7 @@ def check_invariants(run) -> list[str]:
                 continue
             share = _at(rule.share, y)
             for g in groups:
-                rows = mix[(mix.year == y) & (mix.commodity == rule.commodity)
-                           & mix.region.isin(g)]
+                rows = mix[(mix.year == y) & (mix.commodity == rule.commodity) & mix.region.isin(g)]
                 clean, demand = rows.delivered_clean_t.sum(), rows.demand_t.sum()
                 if not _close_enough(clean, share * demand, demand):
                     bad.append(f"rule {rid} {y} {sorted(g)}: clean {clean} < {share} * {demand}")
@@ -182,8 +181,12 @@ def check_invariants(run) -> list[str]:
             if (x.start and y < x.start) or (x.end and y > x.end):
                 continue
             for c in x.commodities:
-                sent = flows[(flows.year == y) & (flows.commodity == c)
-                             & flows.origin.isin(origins) & flows.destination.isin(dests)]
+                sent = flows[
+                    (flows.year == y)
+                    & (flows.commodity == c)
+                    & flows.origin.isin(origins)
+                    & flows.destination.isin(dests)
+                ]
                 limit = _at(x.limit, y)
                 if sent.quantity_t.sum() > limit + TOL * max(1.0, limit):
                     bad.append(f"export control {xid} {c} {y}: {sent.quantity_t.sum()} > {limit}")

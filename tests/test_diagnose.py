@@ -54,8 +54,12 @@ def write(tmp_path: Path, data: dict, name: str = "case.yaml") -> Path:
 
 
 def solve_cli(path: Path, out: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([ALLYCAP, "solve", str(path), "--out", str(out), *args],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [ALLYCAP, "solve", str(path), "--out", str(out), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def explained(tmp_path: Path, data: dict, *args: str) -> tuple[str, dict]:
@@ -72,9 +76,17 @@ def test_independence_share_before_clean_capacity_can_be_online(tmp_path: Path) 
     """A must meet all its demand cleanly from 2026, but its only clean source is a plant that
     can be online in 2028 at the earliest (decided in 2025 + 3 years). In 2026 the rule needs
     10 t clean and at most 0 t clean can be delivered."""
-    data = chain(independence={"all_clean": {
-        "kind": "min_clean_share", "regions": ["A"], "commodity": "magnet",
-        "share": 1.0, "start": 2026}})
+    data = chain(
+        independence={
+            "all_clean": {
+                "kind": "min_clean_share",
+                "regions": ["A"],
+                "commodity": "magnet",
+                "share": 1.0,
+                "start": 2026,
+            }
+        }
+    )
     text, diagnosis = explained(tmp_path, data)
     assert diagnosis["method"] == "iis"
     assert "independence rule all_clean (case.yaml:" in text
@@ -88,8 +100,10 @@ def test_independence_share_before_clean_capacity_can_be_online(tmp_path: Path) 
 def test_budget_below_the_cost_of_any_feasible_build(tmp_path: Path) -> None:
     """Strict mode, no China: A's 10 t/yr from 2028 need a 10 t/yr plant at 1 M$ per t/yr =
     10 M$, but the budget allows 4 M$ in total."""
-    data = chain(budgets={"fund": {"payer": "A", "total": 4}},
-                 demand={"A": {"magnet": {2025: 0, 2027: 0, 2028: 10}}})
+    data = chain(
+        budgets={"fund": {"payer": "A", "total": 4}},
+        demand={"A": {"magnet": {2025: 0, 2027: 0, 2028: 10}}},
+    )
     del data["facilities"]["china"]
     text, diagnosis = explained(tmp_path, data, "--strict")
     assert "budget fund (case.yaml:" in text
@@ -101,8 +115,16 @@ def test_budget_below_the_cost_of_any_feasible_build(tmp_path: Path) -> None:
 def test_export_ban_with_strict_demand(tmp_path: Path) -> None:
     """China bans magnet exports to A from 2025 and demand may not go unmet, but A's plant
     cannot be online before 2028: in 2025 the ban allows 0 t where 10 t are needed."""
-    data = chain(export_controls={"ban": {
-        "origins": ["CHN"], "destinations": ["A"], "commodities": ["magnet"], "limit": 0}})
+    data = chain(
+        export_controls={
+            "ban": {
+                "origins": ["CHN"],
+                "destinations": ["A"],
+                "commodities": ["magnet"],
+                "limit": 0,
+            }
+        }
+    )
     text, diagnosis = explained(tmp_path, data, "--strict")
     assert "export control ban (case.yaml:" in text
     assert "limits magnet to 0 t in 202" in text
@@ -118,8 +140,13 @@ def test_sharing_caps_that_cannot_cover_the_output(tmp_path: Path) -> None:
     data = chain(
         regions={"A": {"bloc": "allied"}, "B": {"bloc": "allied"}},
         demand={"A": {"magnet": {2025: 0, 2027: 0, 2028: 10}}, "B": {"magnet": 1}},
-        sharing={"pool": {"facilities": ["a_plant"], "max_market_share": 0.4,
-                          "partners": {"A": {}, "B": {}}}},
+        sharing={
+            "pool": {
+                "facilities": ["a_plant"],
+                "max_market_share": 0.4,
+                "partners": {"A": {}, "B": {}},
+            }
+        },
     )
     del data["facilities"]["china"]
     data["demand"]["B"] = {"magnet": 0}
@@ -129,8 +156,14 @@ def test_sharing_caps_that_cannot_cover_the_output(tmp_path: Path) -> None:
 
 
 def test_sharing_minimums_above_one_are_rejected_before_solving(tmp_path: Path) -> None:
-    data = chain(sharing={"pool": {"facilities": ["a_plant"], "partners": {
-        "A": {"min_share": 0.7}, "CHN": {"min_share": 0.6}}}})
+    data = chain(
+        sharing={
+            "pool": {
+                "facilities": ["a_plant"],
+                "partners": {"A": {"min_share": 0.7}, "CHN": {"min_share": 0.6}},
+            }
+        }
+    )
     proc = solve_cli(write(tmp_path, data), tmp_path / "out")
     assert proc.returncode == 2
     assert "sharing.pool.partners: partner min_share values sum to 1.3, above 1" in proc.stderr
@@ -141,8 +174,9 @@ def test_stockpile_cover_larger_than_any_possible_supply(tmp_path: Path) -> None
     (50 t) in 2026. Even leaving all demand unmet, two years of output give 20 t."""
     data = chain(
         horizon={"start": 2025, "end": 2026},
-        stockpiles={"reserve": {"region": "A", "commodity": "magnet",
-                                "cover": {2025: 0, 2026: 10}}},
+        stockpiles={
+            "reserve": {"region": "A", "commodity": "magnet", "cover": {2025: 0, 2026: 10}}
+        },
         demand={"A": {"magnet": 5}},
     )
     data["facilities"] = {"a_plant": {"region": "A", "process": "make", "existing": 10}}
@@ -172,13 +206,24 @@ def _dual(tmp_path: Path, data: dict, family: str) -> float:
 def test_independence_dual_matches_finite_difference(tmp_path: Path) -> None:
     """Clean supply costs 2 + capital, China 1: raising the clean share raises the cost; the
     change per percentage point equals the reported price of independence."""
+
     def case(share):
-        return chain(horizon={"start": 2030, "end": 2030},
-                     facilities={**chain()["facilities"], "a_plant": {
-                         "region": "A", "process": "make", "existing": 100,
-                         "variable_cost": 2}},
-                     independence={"clean": {"kind": "min_clean_share", "regions": ["A"],
-                                             "commodity": "magnet", "share": share}})
+        return chain(
+            horizon={"start": 2030, "end": 2030},
+            facilities={
+                **chain()["facilities"],
+                "a_plant": {"region": "A", "process": "make", "existing": 100, "variable_cost": 2},
+            },
+            independence={
+                "clean": {
+                    "kind": "min_clean_share",
+                    "regions": ["A"],
+                    "commodity": "magnet",
+                    "share": share,
+                }
+            },
+        )
+
     step = 0.01
     fd = _objective(tmp_path, case(0.51), "hi.yaml") - _objective(tmp_path, case(0.50), "lo.yaml")
     dual, per_point = _dual(tmp_path, case(0.50), "independence")
@@ -190,11 +235,15 @@ def test_budget_dual_matches_finite_difference(tmp_path: Path) -> None:
     """No China; A needs 10 t/yr from 2028 and a plant costs 1 M$ per t/yr (0.05 a year over
     20 years, charged 2028-2030) plus 2 M$/t to run, against 10 M$/t for unmet demand. A 4 M$
     budget builds 4 t/yr; one more M$ builds one more, saving 3 * (10 - 2) - 0.15 = 23.85."""
+
     def case(total):
-        data = chain(budgets={"fund": {"payer": "A", "total": total}},
-                     demand={"A": {"magnet": {2025: 0, 2027: 0, 2028: 10}}})
+        data = chain(
+            budgets={"fund": {"payer": "A", "total": total}},
+            demand={"A": {"magnet": {2025: 0, 2027: 0, 2028: 10}}},
+        )
         del data["facilities"]["china"]
         return data
+
     fd = _objective(tmp_path, case(5), "hi.yaml") - _objective(tmp_path, case(4), "lo.yaml")
     dual, value = _dual(tmp_path, case(4), "budget")
     assert fd == pytest.approx(-23.85, rel=1e-6)
@@ -205,13 +254,27 @@ def test_budget_dual_matches_finite_difference(tmp_path: Path) -> None:
 def test_export_control_dual_matches_finite_difference(tmp_path: Path) -> None:
     """A 3 t quota on Chinese magnets in 2030: each extra tonne replaces a tonne of A's own
     supply (2 M$/t) by a Chinese one (1 M$/t)."""
+
     def case(limit):
-        data = chain(horizon={"start": 2030, "end": 2030},
-                     export_controls={"quota": {"origins": ["CHN"], "destinations": ["A"],
-                                                "commodities": ["magnet"], "limit": limit}})
-        data["facilities"]["a_plant"] = {"region": "A", "process": "make", "existing": 100,
-                                         "variable_cost": 2}
+        data = chain(
+            horizon={"start": 2030, "end": 2030},
+            export_controls={
+                "quota": {
+                    "origins": ["CHN"],
+                    "destinations": ["A"],
+                    "commodities": ["magnet"],
+                    "limit": limit,
+                }
+            },
+        )
+        data["facilities"]["a_plant"] = {
+            "region": "A",
+            "process": "make",
+            "existing": 100,
+            "variable_cost": 2,
+        }
         return data
+
     fd = _objective(tmp_path, case(4), "hi.yaml") - _objective(tmp_path, case(3), "lo.yaml")
     dual, _ = _dual(tmp_path, case(3), "export_control")
     assert fd == pytest.approx(dual, rel=1e-6)
@@ -221,13 +284,24 @@ def test_export_control_dual_matches_finite_difference(tmp_path: Path) -> None:
 def test_stock_cover_dual_matches_finite_difference(tmp_path: Path) -> None:
     """Holding stock costs 0.5 M$/t a year and the stock must be bought: one more tonne of
     required stock costs its production (2) plus a year's holding (0.5)."""
+
     def case(level):
-        data = chain(horizon={"start": 2030, "end": 2030},
-                     stockpiles={"reserve": {"region": "A", "commodity": "magnet",
-                                             "min_level": level, "holding_cost": 0.5}})
-        data["facilities"] = {"a_plant": {"region": "A", "process": "make", "existing": 100,
-                                          "variable_cost": 2}}
+        data = chain(
+            horizon={"start": 2030, "end": 2030},
+            stockpiles={
+                "reserve": {
+                    "region": "A",
+                    "commodity": "magnet",
+                    "min_level": level,
+                    "holding_cost": 0.5,
+                }
+            },
+        )
+        data["facilities"] = {
+            "a_plant": {"region": "A", "process": "make", "existing": 100, "variable_cost": 2}
+        }
         return data
+
     fd = _objective(tmp_path, case(6), "hi.yaml") - _objective(tmp_path, case(5), "lo.yaml")
     dual, _ = _dual(tmp_path, case(5), "stockpile")
     assert fd == pytest.approx(dual, rel=1e-6)

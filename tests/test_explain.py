@@ -22,10 +22,18 @@ CASE = {
     "processes": {"make": {"stage": "magnet", "output": "magnet"}},
     "facilities": {
         "china": {"region": "CHN", "process": "make", "existing": 100, "variable_cost": 1},
-        "a_plant": {"region": "A", "process": "make", "variable_cost": 0.5,
-                    "expansion": {"capex": 10, "lifetime": 10}},
-        "b_plant": {"region": "B", "process": "make", "variable_cost": 0.5,
-                    "expansion": {"capex": 2, "lifetime": 10, "max": 5}},
+        "a_plant": {
+            "region": "A",
+            "process": "make",
+            "variable_cost": 0.5,
+            "expansion": {"capex": 10, "lifetime": 10},
+        },
+        "b_plant": {
+            "region": "B",
+            "process": "make",
+            "variable_cost": 0.5,
+            "expansion": {"capex": 2, "lifetime": 10, "max": 5},
+        },
     },
     "demand": {"A": {"magnet": 10}, "B": {"magnet": 5}},
     "trade": {"transport_cost": {"magnet": 0.0}},
@@ -37,8 +45,9 @@ def solved(tmp_path: Path) -> Path:
     path = tmp_path / "case.yaml"
     path.write_text(yaml.safe_dump(CASE, sort_keys=False))
     out = tmp_path / "run"
-    proc = subprocess.run([ALLYCAP, "solve", str(path), "--out", str(out), "--quiet"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [ALLYCAP, "solve", str(path), "--out", str(out), "--quiet"], capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr
     return out
 

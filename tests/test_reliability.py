@@ -53,8 +53,9 @@ def test_two_runs_write_byte_identical_csvs(tmp_path: Path) -> None:
         )
     csvs = sorted(p.name for p in (tmp_path / "one").glob("*.csv"))
     assert len(csvs) == 10  # tables.TABLES
-    match, mismatch, errors = filecmp.cmpfiles(tmp_path / "one", tmp_path / "two", csvs,
-                                               shallow=False)
+    match, mismatch, errors = filecmp.cmpfiles(
+        tmp_path / "one", tmp_path / "two", csvs, shallow=False
+    )
     assert mismatch == [] and errors == []
     assert match == csvs
 
@@ -62,8 +63,11 @@ def test_two_runs_write_byte_identical_csvs(tmp_path: Path) -> None:
 def test_killed_write_leaves_previous_results_intact(tmp_path: Path) -> None:
     """A real SIGKILL while the new run folder is half written: the old folder survives whole."""
     out = tmp_path / "run"
-    subprocess.run([_allycap(), "solve", str(BASE), "--out", str(out), "--quiet"], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [_allycap(), "solve", str(BASE), "--out", str(out), "--quiet"],
+        check=True,
+        capture_output=True,
+    )
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     marker = tmp_path / "writing"
     script = textwrap.dedent(
@@ -93,8 +97,20 @@ def test_killed_write_leaves_previous_results_intact(tmp_path: Path) -> None:
     after = {p.name: p.read_bytes() for p in out.iterdir()}
     assert after == before
     # The next run cleans up the half-written folder and replaces the results whole.
-    subprocess.run([_allycap(), "solve", str(BASE), "--out", str(out), "--quiet", "--set",
-                    "discount_rate=0.02"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            _allycap(),
+            "solve",
+            str(BASE),
+            "--out",
+            str(out),
+            "--quiet",
+            "--set",
+            "discount_rate=0.02",
+        ],
+        check=True,
+        capture_output=True,
+    )
     assert b"discount_rate=0.02" in (out / "manifest.json").read_bytes()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".run.")]
 
@@ -126,15 +142,19 @@ def test_time_limit_is_reported_plainly() -> None:
 
 def test_infeasible_is_reported_plainly(tmp_path: Path) -> None:
     """Strict mode with 10 t demand and no capacity that can be online: infeasible."""
-    text = TINY.replace("expansion: {capex: 1.0, lifetime: 10}",
-                        "expansion: {capex: 1.0, lifetime: 10, max: 5}")
+    text = TINY.replace(
+        "expansion: {capex: 1.0, lifetime: 10}", "expansion: {capex: 1.0, lifetime: 10, max: 5}"
+    )
     path = tmp_path / "tiny.yaml"
     path.write_text(text)
     r = run(path, strict=True)
     assert r.results.status == "infeasible"
     assert r.results.objective is None
-    proc = subprocess.run([_allycap(), "solve", str(path), "--strict", "--out",
-                           str(tmp_path / "out")], capture_output=True, text=True)
+    proc = subprocess.run(
+        [_allycap(), "solve", str(path), "--strict", "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 1
     assert "infeasible" in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
@@ -143,7 +163,19 @@ def test_infeasible_is_reported_plainly(tmp_path: Path) -> None:
 
 def test_threads_option_is_accepted(tmp_path: Path) -> None:
     """HiGHS fixes its thread pool at the first solve in a process, so use a fresh process."""
-    proc = subprocess.run([_allycap(), "solve", str(BASE), "--threads", "2", "--out",
-                           str(tmp_path / "t2"), "--quiet"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            _allycap(),
+            "solve",
+            str(BASE),
+            "--threads",
+            "2",
+            "--out",
+            str(tmp_path / "t2"),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("optimal")

@@ -13,8 +13,11 @@ def tariff_case() -> dict:
     return {
         "horizon": {"start": 2030, "end": 2030},
         "discount_rate": 0.0,
-        "regions": {"CHN": {"bloc": "restricted"}, "CAN": {"bloc": "allied"},
-                    "USA": {"bloc": "allied"}},
+        "regions": {
+            "CHN": {"bloc": "restricted"},
+            "CAN": {"bloc": "allied"},
+            "USA": {"bloc": "allied"},
+        },
         "commodities": {"magnet": {}},
         "processes": {"make": {"stage": "magnet", "output": "magnet"}},
         "facilities": {
@@ -24,8 +27,9 @@ def tariff_case() -> dict:
         "demand": {"USA": {"magnet": 10}, "CAN": {"magnet": 1}},
         "trade": {
             "transport_cost": {"magnet": 0.0},
-            "tariffs": {"us_on_chn": {"origins": ["CHN"], "destinations": ["USA"],
-                                      "per_tonne": 5.0}},
+            "tariffs": {
+                "us_on_chn": {"origins": ["CHN"], "destinations": ["USA"], "per_tonne": 5.0}
+            },
         },
         "options": {"retag_cost": 0.0},
     }
