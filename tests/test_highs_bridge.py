@@ -115,3 +115,15 @@ def test_status_words_cover_every_status_text() -> None:
     words = {bridge.status_word(tc) for tc in TerminationCondition}
     assert words <= set(STATUS_TEXT)
     assert bridge.version().count(".") == 2
+
+
+def test_version_prints_nothing_in_a_fresh_process():
+    """`compare` of run folders solves nothing itself but records HiGHS's version: asking for
+    it must not print HiGHS's banner into the command's output."""
+    import subprocess
+    import sys
+
+    code = "from allycap.highs_bridge import version; v = version(); print('v=' + v)"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip().startswith("v=") and proc.stdout.count("\n") == 1, proc.stdout
+    assert "HiGHS" not in proc.stdout + proc.stderr

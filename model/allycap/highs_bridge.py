@@ -53,7 +53,13 @@ def version() -> str:
     """HiGHS's version, e.g. "1.16.0"."""
     import highspy
 
+    # the module's constants, not an instance: a first `Highs()` in a process prints HiGHS's
+    # banner on stdout, which would land in `compare` and `sweep --workers` output
+    parts = ("HIGHS_VERSION_MAJOR", "HIGHS_VERSION_MINOR", "HIGHS_VERSION_PATCH")
+    if all(hasattr(highspy, p) for p in parts):
+        return ".".join(str(getattr(highspy, p)) for p in parts)
     h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
     return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
 
 
