@@ -248,7 +248,7 @@ def test_a_value_map_entry_defined_in_a_csv_and_beside_it(root: Path):
     "name", sorted(p.stem for p in (REPO / "inputs" / "scenarios").glob("*.yaml"))
 )
 def test_every_default_scenario_passes_the_overlay_rules(name: str):
-    """The twelve scenarios add only complete elements, all of them used (in-process: the CLI
+    """Every default scenario adds only complete elements, all of them used (in-process: the CLI
     path is the same functions, and `allycap check` runs them all)."""
     raw = load_inputs(
         REPO / "inputs" / "base.yaml", [REPO / "inputs" / "scenarios" / f"{name}.yaml"]
