@@ -132,3 +132,76 @@ def test_generic_candidates_of_different_regions_differ_in_cost():
         assert key not in seen, (fid, seen.get(key), key)
         seen[key] = fid
     assert count >= 30  # all the generic candidates were looked at
+
+
+# The documented factor tables (docs/data-sources.md "Regional economics", note of
+# econ_regional_factors), restated here so that the candidates' numbers can be re-derived.
+WAGE = {  # US$ per hour: BLS 2012 (bls_ilc_2012); EU = mean of Germany 45.79 and France 39.81
+    "USA": 35.67, "CAN": 36.59, "AUS": 47.68, "EU": 42.80, "GBR": 31.23, "JPN": 35.34,
+    "KOR": 20.72, "BRA": 11.20,
+}  # fmt: skip
+WAGE_CHINA = 7.7  # china_wages_2023: 120,698 yuan a year, ~7.1 yuan per US$, ~2,200 h
+LABOUR_SHARE_OF_CAPEX = 0.35
+MINE_CAPEX_FACTOR = {"BRA": 0.76, "AFR": 0.90, "ROW": 0.85}
+LABOUR = {"AFR": 0.50, "ROW": 0.60}  # vs China; the rest 0.5 x WAGE / WAGE_CHINA
+ENERGY = {
+    "USA": 0.94, "CAN": 0.85, "AUS": 1.19, "EU": 2.50, "GBR": 2.75, "JPN": 2.00, "KOR": 1.30,
+    "BRA": 1.50, "AFR": 1.20, "ROW": 1.10,
+}  # fmt: skip
+REAGENTS = 1.10
+WASTE = {"BRA": 1.5, "AFR": 1.5, "ROW": 1.5}  # 2.0 in allied regions
+SHARES = {  # labour, energy, reagents, waste
+    "mining": (0.35, 0.20, 0.30, 0.15),
+    "separation": (0.20, 0.15, 0.45, 0.20),
+    "hre_separation": (0.20, 0.15, 0.45, 0.20),
+    "metal": (0.25, 0.45, 0.20, 0.10),
+    "magnet": (0.45, 0.30, 0.15, 0.10),
+    "recycling": (0.35, 0.25, 0.25, 0.15),
+}
+CHINA_COST = {  # assumption_costs
+    "mining": 0.012, "separation": 0.030, "hre_separation": 0.15, "metal": 0.004,
+    "magnet": 0.016, "recycling": 0.020,
+}  # fmt: skip
+CAPEX_BASIS = {  # derived_capex; magnets by the basis region of the observation
+    "mining": 0.10, "separation": 0.08, "hre_separation": 0.40, "metal": 0.03, "recycling": 0.14,
+}  # fmt: skip
+MAGNET_BASIS = {"USA": 0.12, "CAN": 0.12, "AUS": 0.10}  # EU, GBR, JPN, KOR: 0.05
+MINE_LEAD = {"AUS": 6, "CAN": 7, "USA": 8, "EU": 8, "BRA": 5, "AFR": 5, "ROW": 5}
+
+
+def _expected(region: str, process: str) -> tuple[float, float]:
+    if region in MINE_CAPEX_FACTOR:
+        capex_factor = MINE_CAPEX_FACTOR[region]
+    else:
+        capex_factor = 1 + LABOUR_SHARE_OF_CAPEX * (WAGE[region] / WAGE["USA"] - 1)
+    basis = MAGNET_BASIS.get(region, 0.05) if process == "magnet" else CAPEX_BASIS[process]
+    labour = LABOUR.get(region, 0.5 * WAGE.get(region, 0.0) / WAGE_CHINA)
+    prices = (labour, ENERGY[region], REAGENTS, WASTE.get(region, 2.0))
+    opex_factor = sum(s * p for s, p in zip(SHARES[process], prices, strict=True))
+    return basis * capex_factor, CHINA_COST[process] * opex_factor
+
+
+def test_candidates_carry_the_documented_regional_factors():
+    """Every generic candidate's capex and variable cost are the documented factors applied
+    (to the 4 significant digits written in candidates.yaml), and mines have the regional lead
+    times. Hand check, US separation: capex 0.08 x 1.000 = 0.08; opex 0.030 x (0.20 x 2.316 +
+    0.15 x 0.94 + 0.45 x 1.10 + 0.20 x 2.0) = 0.030 x 1.4993 = 0.04498."""
+    data = load_inputs(BASE).data
+    seen = 0
+    for fid, f in data["facilities"].items():
+        if f.get("status") != "candidate":
+            continue
+        seen += 1
+        capex, opex = _expected(f["region"], f["process"])
+        e = f["expansion"]
+        assert float(e["capex"]) == pytest.approx(capex, rel=0.001), (fid, e["capex"], capex)
+        assert float(f["variable_cost"]) == pytest.approx(opex, rel=0.001), (fid, opex)
+        if f["process"] == "mining":
+            assert e["lead_time"] == MINE_LEAD[f["region"]], fid
+    assert seen == 36
+    # the ex-China premium: every new plant outside China costs more to run than China's
+    # (partner and other regions' mines excepted: Africa's and the rest of the world's labour
+    # is cheaper than China's)
+    for fid, f in data["facilities"].items():
+        if f.get("status") == "candidate" and f["region"] not in ("AFR", "ROW"):
+            assert float(f["variable_cost"]) > CHINA_COST[f["process"]], fid
