@@ -324,6 +324,11 @@ def premium_table(inputs: Any, premiums: list[float], china: str = "CHN") -> str
     return "\n".join(lines)
 
 
+def _musd(x: float) -> str:
+    """Signed whole M$; a difference that rounds to nothing is 0, not -0."""
+    return "0" if abs(x) < 0.5 else f"{x:+,.0f}"
+
+
 def cost_table(frame: Any) -> str:
     """Markdown: objective without the rule and what the rule costs, per point."""
     lines = [
@@ -339,8 +344,8 @@ def cost_table(frame: Any) -> str:
             continue
         lines.append(
             f"| {r.premium_m:g} | {r.demand} | {r.objective_without_musd_pv:,.0f} "
-            f"| {r.rule_cost_musd_pv:+,.0f} | {r.rule_cost_pct:+.2f} "
-            f"| {r.rule_resource_musd_pv:+,.0f} | {r.rule_shortage_musd_pv:+,.0f} |"
+            f"| {_musd(r.rule_cost_musd_pv)} | {r.rule_cost_pct:+.2f} "
+            f"| {_musd(r.rule_resource_musd_pv)} | {_musd(r.rule_shortage_musd_pv)} |"
         )
     return "\n".join(lines)
 
@@ -421,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {issue.format()}", file=sys.stderr)
         return 2
     out = Path(args.out)
-    frame.to_csv(out / "independence_range.csv", index=False, float_format="%.6g")
+    frame.to_csv(out / "independence_range.csv", index=False, float_format="%.10g")
     text = "\n\n".join(
         [
             "Candidate variable cost / China's cost of the stage (lowest-highest over regions):",

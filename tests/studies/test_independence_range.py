@@ -165,8 +165,8 @@ HIGH = {"demand": {"USA": {"magnet": {2025: 200}}}}
 
 
 def test_tiny_study_end_to_end(tmp_path):
-    """One year, no discounting, one stage, free trade: 100 t of US demand (200 t in the `high` case), China
-    at 0.010 M$/t, a free-to-build US plant at 0.016 (premium 0.006).
+    """One year, no discounting, one stage, free trade: 100 t of US demand (200 t in the `high`
+    case), China at 0.010 M$/t, a free-to-build US plant at 0.016 (premium 0.006).
 
     Without the rule China supplies everything: 100 x 0.010 = 1.0 M$ (high: 2.0). With half the
     demand clean, half comes from the US plant at china + m x 0.006: the rule costs
