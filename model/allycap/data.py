@@ -335,26 +335,16 @@ def prepare(inp: Inputs, strict: bool | None = None) -> ModelData:
     else:
         restricted = set(_select(inp.restricted_origins, inp))
 
-    (
-        facilities,
-        outputs,
-        per_unit,
-        existing,
-        availability,
-        variable_cost,
-        vintages,
-        annualized,
-        prod_index,
-    ) = _facilities(inp, years, restricted)
+    cap = _facilities(inp, years, restricted)
 
-    running = {fid for fid, _, _ in prod_index}
+    running = {fid for fid, _, _ in cap.prod_index}
     makes: dict[str, set[str]] = defaultdict(set)  # commodity -> regions that make it
     uses: dict[str, set[str]] = defaultdict(set)
     for fid in running:
-        r = facilities[fid].region
-        for c in outputs[fid]:
+        r = cap.facilities[fid].region
+        for c in cap.outputs[fid]:
             makes[c].add(r)
-        for c in per_unit[fid]:
+        for c in cap.per_unit[fid]:
             uses[c].add(r)
     demand = _demand(inp, years)
     sectors, sector_demand, tranches = _sectors(inp, years, demand)
@@ -405,15 +395,15 @@ def prepare(inp: Inputs, strict: bool | None = None) -> ModelData:
         regions=regions,
         bloc=bloc,
         restricted=restricted,
-        facilities=facilities,
-        outputs=outputs,
-        inputs_per_unit=per_unit,
-        existing=existing,
-        availability=availability,
-        variable_cost=variable_cost,
-        vintages=vintages,
-        annualized_capex=annualized,
-        prod_index=prod_index,
+        facilities=cap.facilities,
+        outputs=cap.outputs,
+        inputs_per_unit=cap.per_unit,
+        existing=cap.existing,
+        availability=cap.availability,
+        variable_cost=cap.variable_cost,
+        vintages=cap.vintages,
+        annualized_capex=cap.annualized,
+        prod_index=cap.prod_index,
         lanes=lanes,
         ship_index=ship_index,
         transport_cost=transport,
@@ -448,7 +438,22 @@ def prepare_chains(inp: Inputs) -> list[ChainInfo]:
     return resolve(inp)
 
 
-def _facilities(inp: Inputs, years: list[int], restricted: set[str]):
+@dataclass
+class CapacityRecords:
+    """What `_facilities` prepares for the capacity family (fields as in ModelData)."""
+
+    facilities: dict[str, Facility]
+    outputs: dict[str, dict[str, float]]
+    per_unit: dict[str, dict[str, float]]
+    existing: dict[tuple[str, int], float]
+    availability: dict[tuple[str, int], float]
+    variable_cost: dict[tuple[str, int], float]
+    vintages: dict[str, Vintages]
+    annualized: dict[str, float]
+    prod_index: list[tuple[str, int, str]]
+
+
+def _facilities(inp: Inputs, years: list[int], restricted: set[str]) -> CapacityRecords:
     """The capacity family's records: facilities, their coefficients and year maps, vintages of
     new capacity, and the production index (facility, year, tag) of those that can run."""
     h = inp.horizon
@@ -514,7 +519,7 @@ def _facilities(inp: Inputs, years: list[int], restricted: set[str]):
         for y in years:
             if fid in vintages or existing[fid, y] > 0:
                 prod_index.extend((fid, y, k) for k in tags)
-    return (
+    return CapacityRecords(
         facilities,
         outputs,
         per_unit,
