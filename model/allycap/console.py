@@ -1,7 +1,8 @@
 """The short summary `allycap solve` prints: the two cost accounts (resource cost and shortage
 cost, each with its categories, and the objective labelled as their sum) with the shortfall in
 tonnes by sector and kind beside them, new capacity by region and stage (stages in chain order),
-the clean share of each chain's headline commodity, and its unmet demand."""
+the clean share of each chain's headline commodity, and its unmet demand; under the status, one
+line saying whether the least-cost plan is unique (`results.alternative_builds`)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,12 @@ def format_summary(r) -> str:
     res, d = r.results, r.data
     book = StageBook(d.chains)
     headlines = book.headlines
-    lines = [f"scenario {r.label}: {res.status}", ""]
+    lines = [f"scenario {r.label}: {res.status}"]
+    # one line: is the plan the only least-cost one (results.alternative_builds)
+    statement = (res.summary.get("alternative_optima") or {}).get("statement")
+    if statement:
+        lines.append(statement)
+    lines.append("")
     costs = res.tables["costs"]
     if len(costs):
         lines += account_lines(costs, res.objective, res.tables.get("shortfall"))

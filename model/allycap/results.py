@@ -275,6 +275,7 @@ def extract(m: pyo.ConcreteModel, d: ModelData, outcome: SolveOutcome, scenario:
     for table in res.tables.values():
         table.insert(0, "scenario", scenario)
     res.summary = _kpis(res, d)
+    res.summary["alternative_optima"] = alternative_builds(m, d, outcome)
     return res
 
 
@@ -519,3 +520,171 @@ def _shadow_prices(duals: pd.DataFrame) -> dict:
         }
         out.setdefault(family, {})[rule] = {"unit": part["unit"].iloc[0], "by_year": by_year}
     return out
+
+
+# A reduced cost or dual this close to zero is zero to HiGHS (its default dual feasibility
+# tolerance): moving along it changes the objective by less than 1e-7 M$ per unit.
+ZERO_REDUCED_COST = 1e-7
+CHANGED = 1e-6  # t/yr: a build that moves by less is not counted as changed
+EXAMPLES = 5  # alternative builds named in the statement and kept in summary.json
+
+
+def alternative_builds(m, d: ModelData, outcome: SolveOutcome) -> dict:
+    """Is the least-cost plan unique? One small LP over the optimal face, read off the solve.
+
+    By complementary slackness every feasible point that keeps each column with a nonzero
+    reduced cost at its value and each row with a nonzero dual at its activity costs exactly
+    the optimum: that set is the optimal face. On it, maximize the builds the plan does not take
+    but could (new[f,v] at zero with a zero reduced cost). A positive maximum is another
+    least-cost plan; the builds that differ from the optimum in it are reported.
+
+    Why not read it off the reduced costs alone: a nonbasic build with a zero reduced cost is
+    another optimum only if the simplex can step along it, and this LP is highly degenerate
+    (every row of an unbuilt plant sits at zero). On the default inputs 246 unbuilt decisions
+    are nonbasic with a reduced cost of exactly 0 and none of them can step; in the hand case of
+    two identical plants the second plant's build is basic at zero and the zero-cost direction
+    runs through its production column. The face LP settles both.
+
+    Returns {"status": "not_unique" | "none_found" | "unknown", "zero_cost_builds": N or None,
+    "examples": [...], "cost_change_musd_pv", "unbuilt_zero_reduced_cost" (the builds the face
+    LP could take up), "statement"}. "none_found" means no build can move
+    at no extra cost; other columns (flows, the tags of production) may still have ties."""
+    out = {
+        "status": "unknown",
+        "zero_cost_builds": None,
+        "examples": [],
+        "cost_change_musd_pv": None,
+        "unbuilt_zero_reduced_cost": None,
+        "tolerance_musd_pv_per_t_yr": ZERO_REDUCED_COST,
+        "statement": "",
+    }
+    builds = list(getattr(m, "new", {}).items()) if hasattr(m, "new") else []
+    if outcome.status != "optimal":
+        return out
+    if not builds:
+        out.update(status="none_found", zero_cost_builds=0)
+        out["statement"] = uniqueness_statement(out)
+        return out
+    from allycap import highs_bridge as bridge
+
+    opt = outcome.solver
+    highs = bridge.highs_of(opt) if opt is not None else None
+    if highs is None or not outcome.reduced_costs:
+        out["statement"] = "Whether the plan is unique was not tested (no solved LP to read)."
+        return out
+    face = _optimal_face(highs)
+    if face is None:
+        out["statement"] = "Whether the plan is unique was not tested (HiGHS kept no solution)."
+        return out
+    lp, value, reduced = face
+    cols = {}
+    for key, var in builds:
+        col = bridge.column_of(opt, var)
+        if col is not None:
+            cols[col] = key
+    free = [c for c in cols if value[c] <= CHANGED and abs(reduced[c]) <= ZERO_REDUCED_COST]
+    out["unbuilt_zero_reduced_cost"] = len(free)
+    if not free:
+        out.update(status="none_found", zero_cost_builds=0, cost_change_musd_pv=0.0)
+        out["statement"] = uniqueness_statement(out)
+        return out
+    alt = _maximize_on_face(lp, free)
+    if alt is None:
+        out["statement"] = "Whether the plan is unique was not tested (the face LP failed)."
+        return out
+    import numpy as np
+
+    cost = np.asarray(lp.col_cost_)
+    out["cost_change_musd_pv"] = float(cost @ (alt - value))
+    found = []
+    for col, (f, v) in sorted(cols.items(), key=lambda kv: kv[1]):
+        if abs(alt[col] - value[col]) > CHANGED:
+            fac = d.facilities[f]
+            found.append(
+                {
+                    "facility": f,
+                    "region": fac.region,
+                    "stage": fac.stage,
+                    "decision_year": int(v),
+                    "optimum_t": round(float(value[col]), 6) + 0.0,
+                    "alternative_t": round(float(alt[col]), 6) + 0.0,
+                }
+            )
+    # builds taken up first: they are the news ("X could be built instead")
+    found.sort(key=lambda x: (x["optimum_t"] > CHANGED, -x["alternative_t"]))
+    out["status"] = "not_unique" if found else "none_found"
+    out["zero_cost_builds"] = len(found)
+    out["examples"] = found[:EXAMPLES]
+    out["statement"] = uniqueness_statement(out)
+    return out
+
+
+def _optimal_face(highs):
+    """(the LP restricted to its optimal face, column values, reduced costs) of a solved HiGHS
+    model, or None without a solution. The restricted LP's objective is left for the caller."""
+    import numpy as np
+
+    sol = highs.getSolution()
+    if not sol.value_valid or not sol.dual_valid:
+        return None
+    lp = highs.getLp()
+    value = np.asarray(sol.col_value, dtype=float)
+    reduced = np.asarray(sol.col_dual, dtype=float)
+    lower = np.asarray(lp.col_lower_, dtype=float).copy()
+    upper = np.asarray(lp.col_upper_, dtype=float).copy()
+    fix = np.abs(reduced) > ZERO_REDUCED_COST
+    lower[fix] = upper[fix] = value[fix]
+    lp.col_lower_, lp.col_upper_ = lower, upper
+    activity = np.asarray(sol.row_value, dtype=float)
+    dual = np.asarray(sol.row_dual, dtype=float)
+    row_lower = np.asarray(lp.row_lower_, dtype=float).copy()
+    row_upper = np.asarray(lp.row_upper_, dtype=float).copy()
+    hold = np.abs(dual) > ZERO_REDUCED_COST
+    row_lower[hold] = row_upper[hold] = activity[hold]
+    lp.row_lower_, lp.row_upper_ = row_lower, row_upper
+    return lp, value, reduced
+
+
+def _maximize_on_face(lp, columns: list[int]):
+    """Column values of a point of the face that maximizes the sum of `columns` (each bounded
+    by the largest build the optimum takes, or 1e6 t/yr, so the LP is bounded), or None."""
+    import highspy
+    import numpy as np
+
+    n = lp.num_col_
+    original = np.asarray(lp.col_cost_, dtype=float).copy()
+    cost = np.zeros(n)
+    cost[columns] = -1.0
+    upper = np.asarray(lp.col_upper_, dtype=float).copy()
+    upper[columns] = np.minimum(upper[columns], 1e6)
+    lp.col_upper_ = upper
+    lp.col_cost_ = cost
+    lp.offset_ = 0.0
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    h.passModel(lp)
+    h.run()
+    lp.col_cost_ = original
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return np.asarray(h.getSolution().col_value, dtype=float)
+
+
+def uniqueness_statement(entry: dict) -> str:
+    """The one sentence the console and the report print about the plan's uniqueness."""
+    if entry.get("status") == "none_found":
+        return "No zero-cost alternative build was found."
+    if entry.get("status") != "not_unique":
+        return entry.get("statement") or ""
+    n = entry.get("zero_cost_builds") or 0
+    eg = "; ".join(
+        f"{x['facility']} ({x['region']}, {x['stage']}) decided in {x['decision_year']}: "
+        f"{x['optimum_t']:,.0f} -> {x['alternative_t']:,.0f} t/yr"
+        for x in (entry.get("examples") or [])[:3]
+    )
+    s = "s" if n != 1 else ""
+    return (
+        f"The least-cost plan is not unique: {n} build decision{s} could change at no extra "
+        f"cost, e.g. {eg}. Run `allycap alternatives` to see the ranges."
+    )

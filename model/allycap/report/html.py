@@ -49,6 +49,7 @@ th{background:#f0f0ec;font-weight:600}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .card{background:#fff;border:1px solid #dcdcd6;border-radius:4px;padding:10px}
 .note{font-size:12px;color:#555}
+.notunique{border-color:#c98b00;background:#fff8e6;margin-bottom:12px}
 ul.issues li{margin:2px 0}
 footer{font-size:12px;color:#666;margin:30px auto 24px}
 @media print{nav,details{display:none}.grid{display:block}figure{break-inside:avoid}}
@@ -307,6 +308,43 @@ def manifest_block(manifest: dict) -> str:
     )
 
 
+def uniqueness_note(summary: dict) -> str:
+    """The plan's uniqueness (summary.json kpis.alternative_optima), stated plainly above the
+    key figures: a warning card when another least-cost plan exists, a note when none was found,
+    nothing for a folder written before the check existed or without an optimal solution."""
+    entry = (summary.get("kpis") or {}).get("alternative_optima") or {}
+    status = entry.get("status")
+    if status == "not_unique":
+        rows = "".join(
+            f"<tr><td>{t(x.get('facility'))}</td><td>{t(x.get('region'))}</td>"
+            f"<td>{t(x.get('stage'))}</td>{cell(x.get('decision_year'))}"
+            f"{cell(x.get('optimum_t'))}{cell(x.get('alternative_t'))}</tr>"
+            for x in entry.get("examples") or []
+        )
+        table_html = (
+            "<table><thead><tr><th>facility</th><th>region</th><th>stage</th>"
+            '<th class="num">decided</th><th class="num">this plan, t/yr</th>'
+            '<th class="num">another least-cost plan, t/yr</th></tr></thead>'
+            f"<tbody>{rows}</tbody></table>"
+        )
+        return (
+            '<div class="card notunique" data-uniqueness="not_unique" '
+            f'data-count="{t(entry.get("zero_cost_builds"))}"><p><strong>'
+            f"{t(entry.get('statement') or 'The least-cost plan is not unique.')}</strong></p>"
+            f'<div class="scroll">{table_html}</div>'
+            '<p class="note">Found on the optimal face of the solved LP: every column with a '
+            "nonzero reduced cost and every row with a nonzero dual held at its value, the "
+            "unbuilt zero-reduced-cost builds maximized (docs/outputs.md).</p></div>"
+        )
+    if status == "none_found":
+        return (
+            '<p class="note" data-uniqueness="none_found">No zero-cost alternative build was '
+            "found: no build decision can change without raising the cost. Plans that cost "
+            "slightly more: <code>allycap alternatives</code>.</p>"
+        )
+    return ""
+
+
 def run_page(
     summary: dict,
     manifest: dict,
@@ -335,7 +373,9 @@ def run_page(
             f"{status}: resource cost {totals[RESOURCE]:,.1f} + shortage cost "
             f"{totals[SHORTAGE]:,.1f} = objective {objective:,.1f} M${start}"
         )
-    sections = [("kpis", "Key figures", kpi_tables(summary, chains, costs))]
+    sections = [
+        ("kpis", "Key figures", uniqueness_note(summary) + kpi_tables(summary, chains, costs))
+    ]
     if summary.get("infeasibility"):
         diag = summary["infeasibility"]
         items = "".join(f"<li>{t(x)}</li>" for x in diag.get("explanation") or [])
