@@ -442,7 +442,8 @@ def _check_report_extras(png: bool, excel: bool) -> None:
 @app.command()
 def report(
     run_dir: Annotated[
-        Path, typer.Argument(help="a run folder (or a folder with compare.csv or sweep.csv)")
+        Path,
+        typer.Argument(help="a run folder (or a folder with compare.csv, sweep.csv or ranges.csv)"),
     ],
     png: Annotated[
         bool,
@@ -456,20 +457,21 @@ def report(
         int | None, typer.Option(help="year of the chain Sankey (default: the last model year)")
     ] = None,
 ) -> None:
-    """Write report.html (offline charts and tables) into a run, comparison or sweep folder.
+    """Write report.html (offline charts and tables) into a run, comparison, sweep or
+    alternatives folder.
 
     --png adds charts/*.png for slides, --excel tables.xlsx with every table."""
     from allycap.report import ReportError, write_report
     from allycap.targets import is_allycap_folder
 
     looks_like_run = any(
-        (run_dir / f).is_file() for f in ("summary.json", "compare.csv", "sweep.csv")
+        (run_dir / f).is_file() for f in ("summary.json", "compare.csv", "sweep.csv", "ranges.csv")
     )
     if looks_like_run and not is_allycap_folder(run_dir):
         typer.echo(
             f"error: {run_dir} is not a folder allycap wrote (no manifest.json with tool: "
-            "allycap); the report is written only into run, comparison and sweep folders. Fix: "
-            "e.g. allycap report outputs/base",
+            "allycap); the report is written only into run, comparison, sweep and alternatives "
+            "folders. Fix: e.g. allycap report outputs/base",
             err=True,
         )
         raise typer.Exit(2)

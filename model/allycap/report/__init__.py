@@ -1,7 +1,8 @@
 """The report: report.html (self-contained, offline), charts/*.png and tables.xlsx.
 
 `write_report(folder)` works on every folder allycap writes: a run (summary.json beside the CSV
-tables), a comparison (compare.csv) or a sweep (sweep.csv). The page needs nothing beyond pandas;
+tables), a comparison (compare.csv), a sweep (sweep.csv) or near-optimal alternatives
+(ranges.csv, from `allycap alternatives`). The page needs nothing beyond pandas;
 only the PNG charts (matplotlib) and the workbook (openpyxl) need the `report` extra.
 
 Modules, one job each: `charts` (the run's tables -> chart data), `svg` (chart data -> inline
@@ -79,7 +80,7 @@ def _folder(folder) -> Path:
     if not folder.is_dir():
         raise ReportError(
             f"{folder}: no such folder. Fix: give a run folder written by `allycap solve` "
-            "(e.g. outputs/base), or a folder with compare.csv or sweep.csv."
+            "(e.g. outputs/base), or a folder with compare.csv, sweep.csv or ranges.csv."
         )
     return folder
 
@@ -90,13 +91,16 @@ def write_report(
     """(Re)write the report of any allycap folder; returns the files written."""
     folder = _folder(folder)
     check_extras(png, excel)
+    if (folder / "ranges.csv").exists():  # before summary.json: the study has one too
+        return alternatives_report(folder, png=png, excel=excel)
     if (folder / "compare.csv").exists():
         return comparison_report(folder, png=png, excel=excel)
     if (folder / "sweep.csv").exists():
         return sweep_report(folder, png=png, excel=excel)
     if not (folder / "summary.json").exists():
         raise ReportError(
-            f"{folder}: not a run folder (no summary.json, compare.csv or sweep.csv). Fix: give "
+            f"{folder}: not a run folder (no summary.json, compare.csv, sweep.csv or ranges.csv). "
+            "Fix: give "
             "a folder written by `allycap solve`, e.g. outputs/base."
         )
     return run_report(folder, png=png, excel=excel, sankey_year=sankey_year)
@@ -239,6 +243,82 @@ def sweep_report(folder, *, png: bool = False, excel: bool = False) -> list[Path
         "One row per point of the sweep (from sweep.csv).",
     )
     return _study_outputs(folder, page, charts, png, excel)
+
+
+def alternatives_report(folder, *, png: bool = False, excel: bool = False) -> list[Path]:
+    """report.html of an `allycap alternatives` folder from its ranges.csv (`quantity, kind,
+    region, stage, slack, min, optimum, max, unit`): each quantity's range around the least-cost
+    plan, one panel per kind and slack, the table, and links to the extreme plans' run folders.
+    summary.json and manifest.json are read if present (stage display names come from the
+    chains in summary.json, else from the first extreme plan's). Returns the files written."""
+    from allycap.chains import StageBook, from_payload
+    from allycap.report.charts import RANGE_COLUMNS, Table, alternatives_charts, slack_label
+    from allycap.report.html import alternatives_page
+
+    folder = _folder(folder)
+    check_extras(png, excel)
+    path = folder / "ranges.csv"
+    if not path.exists():
+        raise ReportError(f"{folder}: no ranges.csv. Fix: run `allycap alternatives` first.")
+    df = read_csv(path)
+    missing = [c for c in RANGE_COLUMNS if c not in df.columns]
+    if missing:
+        raise ReportError(
+            f"{path}: no column {', '.join(missing)} (expected quantity, kind, region, stage, "
+            "slack, min, optimum, max, unit). Fix: write it again with `allycap alternatives`."
+        )
+    summary = _read_json(folder / "summary.json")
+    summary = summary if isinstance(summary, dict) else {}
+    plans = _plans(folder)
+    chains = from_payload(summary.get("chains"))
+    for name, *_ in plans:
+        if chains:
+            break
+        chains = from_payload(_read_json(folder / name / "summary.json").get("chains"))
+    charts = alternatives_charts(df, StageBook(chains))
+    slacks = ", ".join(slack_label(s) for s in dict.fromkeys(df["slack"]))
+    quantities = df.drop_duplicates(["quantity"]).shape[0]
+    optimum = next(
+        (v for k in ("optimum_musd_pv", "objective_musd_pv")
+         if isinstance(v := summary.get(k), int | float)),
+        None,
+    )  # fmt: skip
+    line = f"{quantities} quantities at slack {slacks or 'none'}"
+    if optimum is not None:
+        line += f"; least cost {optimum:,.1f} M$ PV"
+    page = alternatives_page(
+        f"allycap alternatives: {display_name(folder)}",
+        line,
+        charts,
+        Table(list(df.columns), _rows(df)),
+        plans,
+        _read_json(folder / "manifest.json"),
+    )
+    return _study_outputs(folder, page, charts, png, excel)
+
+
+def _plans(folder: Path) -> list[tuple[str, str, object, bool]]:
+    """The run folders under a study folder, one or two levels down: (path relative to the
+    folder, status, objective, has report.html), by path."""
+    out = []
+    for summary in sorted([*folder.glob("*/summary.json"), *folder.glob("*/*/summary.json")]):
+        run = summary.parent
+        if run.name.startswith("."):
+            continue
+        try:
+            payload = _read_json(summary)
+        except ReportError:
+            payload = {}
+        payload = payload if isinstance(payload, dict) else {}
+        out.append(
+            (
+                run.relative_to(folder).as_posix(),
+                str(payload.get("status", "unknown")),
+                payload.get("objective_musd_pv"),
+                (run / "report.html").exists(),
+            )
+        )
+    return out
 
 
 def _study_outputs(folder: Path, page: str, charts, png: bool, excel: bool) -> list[Path]:

@@ -66,7 +66,7 @@ class Sankey:
 class Chart:
     id: str  # stable: the SVG's id is "chart-<id>", the PNG is charts/<id>.png
     group: str  # the data-chart attribute: capacity, sankey, clean-share, costs, kpi, curve
-    kind: str  # bars, lines, heatmap, sankey, hbars
+    kind: str  # bars, lines, heatmap, sankey, hbars, ranges
     title: str
     desc: str
     x: list = field(default_factory=list)
@@ -76,6 +76,7 @@ class Chart:
     caption: str = ""
     table: Table | None = None
     sankey: Sankey | None = None
+    x_range: tuple[float, float] | None = None  # ranges: the value axis, shared across panels
 
 
 def _f(v) -> float | None:
@@ -924,4 +925,154 @@ def sweep_charts(sweep: pd.DataFrame) -> list[Chart]:
                 ),
             )
         )
+    return charts
+
+
+# -- near-optimal ranges (an `allycap alternatives` folder) ---------------------------------------
+
+RANGE_COLUMNS = ("quantity", "slack", "min", "optimum", "max")
+RANGE_COLOR = "#9ecae1"  # the band from min to max
+OPTIMUM_COLOR = "#08306b"  # the least-cost plan's value
+RANGE_KINDS = (
+    ("new_capacity", "New capacity by stage and region"),
+    ("group", "Groups"),
+    ("clean_share", "Clean share"),
+)
+
+
+def slack_label(slack) -> str:
+    """0.01 -> "1%", 0.005 -> "0.5%"; a slack that is not a number is shown as written."""
+    v = _f(pd.to_numeric(pd.Series([slack]), errors="coerce").iloc[0])
+    return str(slack) if v is None else f"{v * 100:.4g}%"
+
+
+def _slack_key(slack) -> tuple:
+    """Numbers in order, then anything else by its text."""
+    try:
+        return (0, float(slack), "")
+    except (TypeError, ValueError):
+        return (1, 0.0, str(slack))
+
+
+def range_label(row: dict, book: StageBook) -> str:
+    """A readable row name: "Separation · CAN" for new capacity of a stage in a region, else the
+    quantity as written (a group's or clean share's name)."""
+    kind = str(row.get("kind") or "")
+    stage, region = row.get("stage"), row.get("region")
+    if kind == "new_capacity" and stage and region:
+        return f"{book.name(str(stage))} · {region}"
+    return str(row.get("quantity"))
+
+
+def _range_value(v: float, unit: str) -> str:
+    if unit == "share":
+        return f"{v:.0%}"
+    return (f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.3g}") + (f" {unit}" if unit else "")
+
+
+def _range_order(row: dict, book: StageBook) -> tuple:
+    stage = str(row.get("stage") or "")
+    return (book.key(stage) if stage else -1, stage, str(row.get("region") or ""),
+            str(row.get("quantity")))  # fmt: skip
+
+
+def alternatives_charts(ranges: pd.DataFrame, book: StageBook) -> list[Chart]:
+    """Charts of ranges.csv (`quantity, kind, region, stage, slack, min, optimum, max, unit`):
+    for each kind of quantity (new capacity per stage and region, named groups, clean shares),
+    one panel per slack with each quantity as a bar from its min to its max and the least-cost
+    plan's value marked. Panels of one kind share their axis, so slacks compare side by side.
+    New capacity is in chain order of stages, then region. Quantities whose range is 0 to 0 at
+    every slack are left out of the picture (they are in the table)."""
+    frame = ranges.copy()
+    if "kind" not in frame.columns:
+        frame["kind"] = "new_capacity"
+    frame["kind"] = frame["kind"].fillna("new_capacity").astype(str)
+    for c in ("min", "optimum", "max"):
+        frame[c] = pd.to_numeric(frame[c], errors="coerce")
+    known = [k for k, _ in RANGE_KINDS]
+    kinds = [*known, *sorted(set(frame["kind"]) - set(known))]
+    titles = dict(RANGE_KINDS)
+    slacks = sorted(dict.fromkeys(frame["slack"]), key=_slack_key)
+    charts = []
+    for kind in kinds:
+        part = frame[frame["kind"] == kind]
+        if part.empty:
+            continue
+        rows = [dict(zip(part.columns, r, strict=True)) for r in part.itertuples(index=False)]
+        key = {id(r): (str(r["quantity"]), str(r.get("region")), str(r.get("stage"))) for r in rows}
+        span: dict[tuple, float] = defaultdict(float)
+        for r in rows:
+            for c in ("min", "optimum", "max"):
+                v = _f(r[c])
+                span[key[id(r)]] = max(span[key[id(r)]], abs(v) if v is not None else 0.0)
+        shown = sorted(
+            {key[id(r)]: r for r in rows if span[key[id(r)]] > 0}.values(),
+            key=lambda r: _range_order(r, book),
+        )
+        flat = len({key[id(r)] for r in rows}) - len(shown)
+        if not shown:
+            continue
+        order = [key[id(r)] for r in shown]
+        labels = [range_label(r, book) for r in shown]
+        unit = next((str(r["unit"]) for r in rows if isinstance(r.get("unit"), str)), "")
+        values = [v for r in rows for c in ("min", "optimum", "max") if (v := _f(r[c])) is not None]
+        x_range = (min([0.0, *values]), max([0.0, *values]))
+        for slack in slacks:
+            at = {key[id(r)]: r for r in rows if r["slack"] == slack}
+            if not at:
+                continue
+            cols = {c: [_f(at[k][c]) if k in at else None for k in order]
+                    for c in ("min", "optimum", "max")}  # fmt: skip
+            pct = slack_label(slack)
+            what = titles.get(kind, kind.replace("_", " "))
+            widest = max(
+                ((lo, hi, n) for lo, hi, n in zip(cols["min"], cols["max"], labels, strict=True)
+                 if lo is not None and hi is not None),
+                key=lambda x: x[1] - x[0], default=None,
+            )  # fmt: skip
+            desc = (
+                f"Ranges of {len(order)} quantities ({what.lower()}) over the plans that cost at "
+                f"most {pct} more than the least cost, with the least-cost plan marked"
+            )
+            if widest:
+                lo, hi = (_range_value(v, unit) for v in widest[:2])
+                desc += f"; widest: {widest[2]}, {lo} to {hi}"
+            charts.append(
+                Chart(
+                    id=f"ranges-{_slug(kind)}-{_slug(pct)}",
+                    group="ranges",
+                    kind="ranges",
+                    title=f"{what}, within {pct} of the least cost"
+                    + (f", {unit}" if unit and unit != "share" else ""),
+                    desc=desc + ".",
+                    x=labels,
+                    series=[
+                        Series("min", cols["min"], RANGE_COLOR),
+                        Series("least-cost plan", cols["optimum"], OPTIMUM_COLOR),
+                        Series("max", cols["max"], RANGE_COLOR),
+                    ],
+                    unit=unit,
+                    caption=(
+                        f"Bar: from the least to the most each quantity can be in a plan that "
+                        f"costs at most {pct} more than the least cost; mark: the least-cost "
+                        "plan."
+                        + (
+                            f" {flat} quantit{'y' if flat == 1 else 'ies'} at 0 at every slack: "
+                            "only in the table."
+                            if flat
+                            else ""
+                        )
+                    ),  # fmt: skip
+                    table=Table(
+                        ["quantity", "min", "least-cost plan", "max", "unit"],
+                        [
+                            [n, lo, o, hi, unit]
+                            for n, lo, o, hi in zip(
+                                labels, cols["min"], cols["optimum"], cols["max"], strict=True
+                            )
+                        ],
+                    ),
+                    x_range=x_range,
+                )
+            )
     return charts

@@ -465,3 +465,46 @@ def study_page(
     ]
     foot = f"Written by allycap from {t(data_name)} in this folder."
     return page(title, status_line, True, sections, foot)
+
+
+def alternatives_page(
+    title: str,
+    status_line: str,
+    charts: list[Chart],
+    data: Table,
+    plans: list[tuple[str, str, object, bool]],
+    manifest: dict,
+) -> str:
+    """An `allycap alternatives` folder: the ranges drawn (one panel per kind and slack), the
+    rows of ranges.csv, and the run folders of the extreme plans (name, status, objective,
+    whether it has a report.html to link to)."""
+    grid = '<div class="grid">' + "".join(figure(c) for c in charts) + "</div>"
+    if not charts:
+        grid = '<p class="note">No quantity in ranges.csv has a number to draw.</p>'
+    items = []
+    for name, status, objective, has_report in plans:
+        cost = f", {objective:,.1f} M$ PV" if isinstance(objective, int | float) else ""
+        link = f' (<a href="{t(name)}/report.html">report</a>)' if has_report else ""
+        items.append(f"<li><code>{t(name)}</code>: {t(status)}{t(cost)}{link}</li>")
+    plan_html = (
+        '<p class="note">Each extreme is a run folder: <code>allycap report</code>, '
+        "<code>compare</code> and <code>stress</code> work on it.</p>"
+        f'<ul class="issues" data-table="plans">{"".join(items)}</ul>'
+        if items
+        else '<p class="note">No run folders of the extreme plans in this folder.</p>'
+    )
+    sections = [
+        ("ranges", "Ranges around the least-cost plan", grid),
+        (
+            "table",
+            "Ranges",
+            '<p class="note">One row per quantity and slack (from ranges.csv): the least and '
+            "the most it can be in a plan that costs at most (1 + slack) times the least cost, "
+            "and its value in the least-cost plan.</p>"
+            f'<div class="card tall" data-table="ranges.csv">{table(data)}</div>',
+        ),
+        ("plans", "Plans behind the extremes", plan_html),
+        ("run", "Study", manifest_block(manifest)),
+    ]
+    foot = "Written by allycap from ranges.csv, summary.json and manifest.json in this folder."
+    return page(title, status_line, True, sections, foot)

@@ -166,7 +166,43 @@ def _hbars(c: Chart):
     return fig, ax
 
 
-DRAW = {"bars": _bars, "lines": _lines, "heatmap": _heatmap, "sankey": _sankey, "hbars": _hbars}
+def _ranges(c: Chart):
+    """Bars from min to max per quantity, the least-cost value as a dark tick (as the page)."""
+    n = len(c.x)
+    fig, ax = _figure(8, 0.3 * n + 1.6)
+    lows, opts, highs = (s.values for s in c.series[:3])
+    ys = list(range(n))
+    label = "range within the slack"
+    for y, a, b in zip(ys, lows, highs, strict=True):
+        if a is not None and b is not None:
+            ax.barh(y, max(b - a, 0.0), left=a, color=c.series[0].color, height=0.6, label=label)
+            label = None
+    pts = [(o, y) for y, o in zip(ys, opts, strict=True) if o is not None]
+    if pts:
+        ax.scatter([o for o, _ in pts], [y for _, y in pts], marker="|", s=160, linewidths=2.5,
+                   color=c.series[1].color, label="least-cost plan", zorder=3)  # fmt: skip
+    ax.set_yticks(ys, [str(x) for x in c.x])
+    ax.invert_yaxis()
+    if c.x_range:
+        lo, hi = c.x_range
+        pad = (hi - lo) * 0.03 or 1.0
+        ax.set_xlim(lo - pad, hi + pad)
+    _thousands(ax.xaxis)
+    ax.set_xlabel(c.unit)
+    ax.grid(axis="x", color="#e3e3e3")
+    ax.set_axisbelow(True)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
+    return fig, ax
+
+
+DRAW = {
+    "bars": _bars,
+    "lines": _lines,
+    "heatmap": _heatmap,
+    "sankey": _sankey,
+    "hbars": _hbars,
+    "ranges": _ranges,
+}
 
 
 def write_pngs(charts: list[Chart], folder: Path) -> list[Path]:

@@ -416,7 +416,69 @@ def _hbars(c: Chart) -> tuple[int, int, str]:
     return width, height, "".join(out)
 
 
-DRAW = {"bars": _bars, "lines": _lines, "heatmap": _heatmap, "sankey": _sankey, "hbars": _hbars}
+def _ranges(c: Chart) -> tuple[int, int, str]:
+    """One row per quantity: a bar from its min to its max, the least-cost value as a dark tick
+    (series min, least-cost plan, max). A missing value (a solve that failed) draws nothing."""
+    width = WIDTH
+    left, top, row = 190, 24, 20
+    lows, opts, highs = (s.values for s in c.series[:3])
+    n = len(c.x)
+    height = top + n * row + 30
+    right = width - 20
+    vals = [v for vs in (lows, opts, highs) for v in vs if v is not None]
+    lo, hi = c.x_range or (min([0.0, *vals]), max([0.0, *vals]))
+    ticks = nice_ticks(lo, hi, 4)
+    x0, x1 = ticks[0], ticks[-1]
+
+    def sx(v: float) -> float:
+        return left + (v - x0) / (x1 - x0) * (right - left)
+
+    band, mark = c.series[0].color, c.series[1].color
+    out = [
+        f'<rect x="{left}" y="4" width="14" height="10" fill="{band}"/>'
+        f'<text x="{left + 18}" y="13">range within the slack</text>'
+        f'<rect x="{left + 170}" y="3" width="3" height="12" fill="{mark}"/>'
+        f'<text x="{left + 178}" y="13">least-cost plan</text>'
+    ]
+    for t in ticks:
+        out.append(
+            f'<line x1="{sx(t):.1f}" y1="{top}" x2="{sx(t):.1f}" y2="{top + n * row}" '
+            f'stroke="{AXIS if t == 0 else GRID}"/>'
+            f'<text x="{sx(t):.1f}" y="{top + n * row + 14}" text-anchor="middle">'
+            f"{_t(short(t) if c.unit != 'share' else f'{t:.0%}')}</text>"
+        )
+    for i, (name, a, o, b) in enumerate(zip(c.x, lows, opts, highs, strict=True)):
+        y = top + i * row
+        label = str(name) if len(str(name)) <= 30 else str(name)[:29] + "…"
+        out.append(f'<text x="{left - 8}" y="{y + 14}" text-anchor="end">{_t(label)}</text>')
+        tip = (
+            f"{name}: {number(a, c.unit)} to {number(b, c.unit)}; "
+            f"least-cost plan {number(o, c.unit)}"
+        )
+        if a is not None and b is not None:
+            xa, xb = sorted((sx(a), sx(b)))
+            out.append(
+                f'<rect x="{xa:.1f}" y="{y + 4}" width="{max(xb - xa, 1.0):.1f}" '
+                f'height="{row - 8}" fill="{band}"><title>{_t(tip)}</title></rect>'
+            )
+        if o is not None:
+            out.append(
+                f'<rect x="{sx(o) - 1.5:.1f}" y="{y + 1}" width="3" height="{row - 2}" '
+                f'fill="{mark}"><title>{_t(tip)}</title></rect>'
+            )
+        if a is None and b is None and o is None:
+            out.append(f'<text x="{left + 4}" y="{y + 14}">n/a</text>')
+    return width, height, "".join(out)
+
+
+DRAW = {
+    "bars": _bars,
+    "lines": _lines,
+    "heatmap": _heatmap,
+    "sankey": _sankey,
+    "hbars": _hbars,
+    "ranges": _ranges,
+}
 
 
 def render(c: Chart) -> str:
