@@ -277,3 +277,63 @@ def objective_terms(expr) -> list[tuple[Any, float]]:
 
     repn = generate_standard_repn(expr, compute_values=True)
     return list(zip(repn.linear_vars, repn.linear_coefs, strict=True))
+
+
+# --- the optimal face (is the plan unique?) -------------------------------------------------
+
+
+def optimal_face(opt, zero: float):
+    """(the LP restricted to its optimal face, column values, reduced costs) of the LP solved
+    in `opt`, or None without a primal and dual solution: every column whose reduced cost
+    exceeds `zero` in size is fixed at its value, every row whose dual does at its activity.
+    By complementary slackness each point of it costs the optimum (results.alternative_builds).
+    The LP is a copy: the solved model is left as it is."""
+    import numpy as np
+
+    highs = highs_of(opt)
+    sol = highs.getSolution()
+    if not sol.value_valid or not sol.dual_valid:
+        return None
+    lp = highs.getLp()
+    value = np.asarray(sol.col_value, dtype=float)
+    reduced = np.asarray(sol.col_dual, dtype=float)
+    lower = np.asarray(lp.col_lower_, dtype=float).copy()
+    upper = np.asarray(lp.col_upper_, dtype=float).copy()
+    fix = np.abs(reduced) > zero
+    lower[fix] = upper[fix] = value[fix]
+    lp.col_lower_, lp.col_upper_ = lower, upper
+    activity = np.asarray(sol.row_value, dtype=float)
+    dual = np.asarray(sol.row_dual, dtype=float)
+    row_lower = np.asarray(lp.row_lower_, dtype=float).copy()
+    row_upper = np.asarray(lp.row_upper_, dtype=float).copy()
+    hold = np.abs(dual) > zero
+    row_lower[hold] = row_upper[hold] = activity[hold]
+    lp.row_lower_, lp.row_upper_ = row_lower, row_upper
+    return lp, value, reduced
+
+
+def maximize_on_face(lp, columns: list[int], cap: float):
+    """Column values of a point of the face `lp` (from `optimal_face`) that maximizes the sum of
+    `columns`, each bounded by `cap` so the LP is bounded; None unless HiGHS solves it. Solved
+    on a fresh single-threaded HiGHS instance; `lp` keeps its costs."""
+    import highspy
+    import numpy as np
+
+    n = lp.num_col_
+    original = np.asarray(lp.col_cost_, dtype=float).copy()
+    cost = np.zeros(n)
+    cost[columns] = -1.0
+    upper = np.asarray(lp.col_upper_, dtype=float).copy()
+    upper[columns] = np.minimum(upper[columns], cap)
+    lp.col_upper_ = upper
+    lp.col_cost_ = cost
+    lp.offset_ = 0.0
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    h.passModel(lp)
+    h.run()
+    lp.col_cost_ = original
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return np.asarray(h.getSolution().col_value, dtype=float)

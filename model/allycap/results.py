@@ -568,11 +568,10 @@ def alternative_builds(m, d: ModelData, outcome: SolveOutcome) -> dict:
     from allycap import highs_bridge as bridge
 
     opt = outcome.solver
-    highs = bridge.highs_of(opt) if opt is not None else None
-    if highs is None or not outcome.reduced_costs:
+    if opt is None or bridge.highs_of(opt) is None or not outcome.reduced_costs:
         out["statement"] = "Whether the plan is unique was not tested (no solved LP to read)."
         return out
-    face = _optimal_face(highs)
+    face = bridge.optimal_face(opt, ZERO_REDUCED_COST)
     if face is None:
         out["statement"] = "Whether the plan is unique was not tested (HiGHS kept no solution)."
         return out
@@ -588,7 +587,7 @@ def alternative_builds(m, d: ModelData, outcome: SolveOutcome) -> dict:
         out.update(status="none_found", zero_cost_builds=0, cost_change_musd_pv=0.0)
         out["statement"] = uniqueness_statement(out)
         return out
-    alt = _maximize_on_face(lp, free)
+    alt = bridge.maximize_on_face(lp, free, cap=1e6)
     if alt is None:
         out["statement"] = "Whether the plan is unique was not tested (the face LP failed)."
         return out
@@ -617,58 +616,6 @@ def alternative_builds(m, d: ModelData, outcome: SolveOutcome) -> dict:
     out["examples"] = found[:EXAMPLES]
     out["statement"] = uniqueness_statement(out)
     return out
-
-
-def _optimal_face(highs):
-    """(the LP restricted to its optimal face, column values, reduced costs) of a solved HiGHS
-    model, or None without a solution. The restricted LP's objective is left for the caller."""
-    import numpy as np
-
-    sol = highs.getSolution()
-    if not sol.value_valid or not sol.dual_valid:
-        return None
-    lp = highs.getLp()
-    value = np.asarray(sol.col_value, dtype=float)
-    reduced = np.asarray(sol.col_dual, dtype=float)
-    lower = np.asarray(lp.col_lower_, dtype=float).copy()
-    upper = np.asarray(lp.col_upper_, dtype=float).copy()
-    fix = np.abs(reduced) > ZERO_REDUCED_COST
-    lower[fix] = upper[fix] = value[fix]
-    lp.col_lower_, lp.col_upper_ = lower, upper
-    activity = np.asarray(sol.row_value, dtype=float)
-    dual = np.asarray(sol.row_dual, dtype=float)
-    row_lower = np.asarray(lp.row_lower_, dtype=float).copy()
-    row_upper = np.asarray(lp.row_upper_, dtype=float).copy()
-    hold = np.abs(dual) > ZERO_REDUCED_COST
-    row_lower[hold] = row_upper[hold] = activity[hold]
-    lp.row_lower_, lp.row_upper_ = row_lower, row_upper
-    return lp, value, reduced
-
-
-def _maximize_on_face(lp, columns: list[int]):
-    """Column values of a point of the face that maximizes the sum of `columns` (each bounded
-    by the largest build the optimum takes, or 1e6 t/yr, so the LP is bounded), or None."""
-    import highspy
-    import numpy as np
-
-    n = lp.num_col_
-    original = np.asarray(lp.col_cost_, dtype=float).copy()
-    cost = np.zeros(n)
-    cost[columns] = -1.0
-    upper = np.asarray(lp.col_upper_, dtype=float).copy()
-    upper[columns] = np.minimum(upper[columns], 1e6)
-    lp.col_upper_ = upper
-    lp.col_cost_ = cost
-    lp.offset_ = 0.0
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
-    h.passModel(lp)
-    h.run()
-    lp.col_cost_ = original
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None
-    return np.asarray(h.getSolution().col_value, dtype=float)
 
 
 def uniqueness_statement(entry: dict) -> str:
