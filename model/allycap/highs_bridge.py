@@ -222,10 +222,37 @@ def basis(opt):
 
 def restart_from(opt, start_basis) -> None:
     """Forget the last solve and start the next one from `start_basis`: what a solve returns
-    then does not depend on which solves came before it."""
+    then does not depend on which solves came before it. Rows added since the basis was taken
+    (`add_rows`) start basic: their slack is in the basis, as for a row that does not bind."""
+    import highspy
+
     h = highs_of(opt)
     h.clearSolver()
+    rows = h.getNumRow()
+    if len(start_basis.row_status) < rows:
+        extended = highspy.HighsBasis()
+        extended.valid = start_basis.valid
+        extended.col_status = list(start_basis.col_status)
+        extra = rows - len(start_basis.row_status)
+        extended.row_status = (
+            list(start_basis.row_status) + [highspy.HighsBasisStatus.kBasic] * extra
+        )
+        start_basis = extended
     h.setBasis(start_basis)
+
+
+def add_rows(opt, constraints, params=()) -> None:
+    """Add new Pyomo constraints (and the mutable parameters in them) to the LP already loaded
+    in `opt`, through the persistent interface's public calls: later parameter-only re-solves
+    update their right-hand sides (`allycap alternatives`' cost cap)."""
+    opt.add_parameters(list(params))
+    opt.add_constraints(list(constraints))
+
+
+def set_objective(opt, objective) -> None:
+    """Make `objective` (a Pyomo Objective of the loaded model) the LP's objective in `opt`;
+    its mutable coefficients follow later parameter-only re-solves."""
+    opt.set_objective(objective)
 
 
 def lp(opt):
