@@ -247,7 +247,7 @@ def plan_alternatives(
     options = options or SolveOptions()
     data = prepare_case(input, scenarios, overrides, options.strict)
     chosen_years = parse_years(years, data.years)
-    stages = list(dict.fromkeys(s for chain in data.chains for s in chain.stages))
+    stages = list(dict.fromkeys(s.id for chain in data.chains for s in chain.stages))
     stages += [
         s for s in dict.fromkeys(f.stage for f in data.facilities.values()) if s not in stages
     ]
@@ -507,6 +507,7 @@ class Session:
         outcome = solve_model(
             m, plan.options, solver=self.opt, health=False, params_only=True, duals=False
         )
+        self.last = outcome  # the plan just solved (tests extract it to check invariants)
         row: dict[str, Any] = {
             "quantity": q.name,
             "slack": slack,
