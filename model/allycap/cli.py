@@ -710,8 +710,10 @@ def alternatives(
     threads: Annotated[int, typer.Option(min=1, help="HiGHS threads (fixed for determinism)")] = 1,
     quiet: StudyQuietOpt = False,
 ) -> None:
-    """Near-optimal alternatives: the range of each quantity over plans that cost at most
-    (1 + slack) x the least cost (ranges.csv, and a run folder per extreme under plans/)."""
+    """Near-optimal ranges: each quantity's min and max within a cost slack (ranges.csv).
+
+    Plans that cost at most (1 + slack) x the least cost; a run folder per extreme under
+    plans/."""
     from allycap.options import BatchOptions, SolveOptions
     from allycap.studies.alternatives import default_folder, format_ranges, plan_alternatives
     from allycap.studies.alternatives import study as run_study
