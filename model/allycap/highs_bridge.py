@@ -249,6 +249,15 @@ def add_rows(opt, constraints, params=()) -> None:
     opt.add_constraints(list(constraints))
 
 
+def prefer_primal_simplex(opt) -> None:
+    """Solve the LP in `opt` with the primal simplex from now on (HiGHS `simplex_strategy` 4;
+    options persist on the instance). For re-solves that change only the objective from a
+    basis that stays primal feasible (`allycap alternatives` from the least-cost basis) the
+    primal simplex starts in phase 2; HiGHS's default dual simplex must first regain dual
+    feasibility, measured 16 times slower on the default inputs."""
+    highs_of(opt).setOptionValue("simplex_strategy", 4)
+
+
 def set_objective(opt, objective) -> None:
     """Make `objective` (a Pyomo Objective of the loaded model) the LP's objective in `opt`;
     its mutable coefficients follow later parameter-only re-solves."""

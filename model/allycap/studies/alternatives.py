@@ -27,8 +27,9 @@ One persistent HiGHS model per worker: built, solved at least cost (the optimum)
 rows (mutable right-hand sides) and one objective sum_q w[q] q (mutable weights, +1 to minimize
 q, -1 to maximize it, 0 for the others) are added to the same HiGHS instance, and each
 (quantity, slack, sense) is a parameter-only re-solve from the least-cost basis (the solver
-cleared first): what a re-solve returns does not depend on which ran before it, so workers each
-taking a share of the solves give the serial result.
+cleared first), with the primal simplex (that basis is primal feasible for every alternative, so
+the simplex starts in phase 2): what a re-solve returns does not depend on which ran before it,
+so workers each taking a share of the solves give the serial result.
 
 A sub-solve that does not end optimal is recorded with its status and never reported as a range
 end: its column is blank in ranges.csv.
@@ -487,6 +488,9 @@ class Session:
         m.total_cost.deactivate()  # still evaluated for each plan's cost; no longer minimized
         bridge.add_rows(self.opt, rows, [m.alt_cost_cap, *m.alt_weight.values()])
         bridge.set_objective(self.opt, m.alt_objective)
+        # the least-cost basis is primal feasible for every alternative (the least-cost plan
+        # meets the caps): the primal simplex starts from it in phase 2
+        bridge.prefer_primal_simplex(self.opt)
         self.timings["add_rows"] = time.perf_counter() - t
 
     def solve(self, qi: int, si: int, sense: str, plans_dir: Path | None) -> dict:
