@@ -249,6 +249,12 @@ def add_rows(opt, constraints, params=()) -> None:
     opt.add_constraints(list(constraints))
 
 
+def row_activity(opt, con) -> float:
+    """The value of constraint `con`'s body (less any constant Pyomo moved to its bounds) in
+    the last solution of `opt`: read from HiGHS without loading any variable into Pyomo."""
+    return float(highs_of(opt).getSolution().row_value[row_of(opt, con)])
+
+
 def prefer_primal_simplex(opt) -> None:
     """Solve the LP in `opt` with the primal simplex from now on (HiGHS `simplex_strategy` 4;
     options persist on the instance). For re-solves that change only the objective from a

@@ -275,3 +275,20 @@ def test_the_command(chain, tmp_path):
     )
     assert "ranges.csv" in proc.stdout
     assert not (out / "plans").exists()
+
+
+def test_without_plans_the_cost_is_read_off_the_cap_row(chain, tmp_path):
+    """Without plan folders a solve loads only its quantity's variables and reads the plan's
+    cost off the cap row in HiGHS (plus the objective's constant): the same cost, shortage and
+    value as the objective evaluated on the fully loaded plan."""
+    plan = plan_alternatives(chain["base"], slack="0.03", by="stage")
+    session = Session(plan)
+    for qi, si, sense in plan.items():
+        light = session.solve(qi, si, sense, None)
+        full = session.solve(qi, si, sense, tmp_path / "plans")
+        assert light["objective_musd_pv"] == pytest.approx(full["objective_musd_pv"], rel=1e-9)
+        assert light["objective_musd_pv"] <= cost_cap(session.cost, 0.03) * (1 + 1e-9)
+        assert light["value"] == pytest.approx(full["value"], rel=1e-9, abs=1e-6)
+        assert light["shortage_cost_musd_pv"] == pytest.approx(
+            full["shortage_cost_musd_pv"], abs=1e-6
+        )

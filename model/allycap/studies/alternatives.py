@@ -486,6 +486,26 @@ class Session:
             expr=sum(m.alt_weight[i] * e for i, e in enumerate(self.exprs)), sense=pyo.minimize
         )
         m.total_cost.deactivate()  # still evaluated for each plan's cost; no longer minimized
+        # Without plan folders a solve loads only the variables its row reads: the quantity's,
+        # and the shortage terms' when no shortage row reports that account. The plan's cost
+        # is the cap row's activity in HiGHS plus the objective's constant.
+        from pyomo.core.expr.visitor import identify_variables
+        from pyomo.repn import generate_standard_repn
+
+        from allycap.formulation.objective import shortage_terms
+
+        self.cost_constant = float(
+            generate_standard_repn(m.total_cost.expr, compute_values=True).constant
+        )
+        self.short_terms = [
+            (data.weight[t.year] * t.coef, t.var)
+            for t in shortage_terms(m, data)
+            if t.var is not None
+        ]
+        extra = [] if expr is not None else [v for _, v in self.short_terms]
+        self.watched = [
+            list(identify_variables(e, include_fixed=False)) + extra for e in self.exprs
+        ]
         bridge.add_rows(self.opt, rows, [m.alt_cost_cap, *m.alt_weight.values()])
         bridge.set_objective(self.opt, m.alt_objective)
         # the least-cost basis is primal feasible for every alternative (the least-cost plan
@@ -498,18 +518,24 @@ class Session:
         import pyomo.environ as pyo
 
         from allycap import highs_bridge as bridge
-        from allycap.formulation.objective import shortage_cost
         from allycap.solve import solve_model
 
-        m, data, plan = self.m, self.data, self.plan
+        m, plan = self.m, self.plan
         q, slack = plan.quantities[qi], plan.slacks[si]
         for i in m.alt_weight:
             m.alt_weight[i] = 0.0
         m.alt_weight[qi] = 1.0 if sense == "min" else -1.0
         m.alt_cost_cap = cost_cap(self.cost, slack)
         bridge.restart_from(self.opt, self.basis)
+        load = None if plans_dir is not None else self.watched[qi]
         outcome = solve_model(
-            m, plan.options, solver=self.opt, health=False, params_only=True, duals=False
+            m,
+            plan.options,
+            solver=self.opt,
+            health=False,
+            params_only=True,
+            load=load,
+            duals=False,
         )
         self.last = outcome  # the plan just solved (tests extract it to check invariants)
         row: dict[str, Any] = {
@@ -526,8 +552,17 @@ class Session:
         }
         if outcome.status == "optimal":
             row["value"] = _tidy(pyo.value(self.exprs[qi]))
-            row["objective_musd_pv"] = float(outcome.objective)
-            row["shortage_cost_musd_pv"] = shortage_cost(m, data)
+            if load is None:  # every variable loaded: the objective evaluated on the plan
+                row["objective_musd_pv"] = float(outcome.objective)
+            else:
+                cost = bridge.row_activity(self.opt, m.alt_cost) + self.cost_constant
+                row["objective_musd_pv"] = cost
+            if load is not None and self.shortage_cap is not None:
+                row["shortage_cost_musd_pv"] = bridge.row_activity(self.opt, m.alt_shortage)
+            else:
+                row["shortage_cost_musd_pv"] = sum(
+                    c * (v.value or 0.0) for c, v in self.short_terms
+                )
             if plans_dir is not None:
                 folder = plans_dir / plan_folder(plan, qi, si, sense)
                 self.write_plan(folder, outcome, q, slack, sense)
