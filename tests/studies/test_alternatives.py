@@ -292,3 +292,38 @@ def test_without_plans_the_cost_is_read_off_the_cap_row(chain, tmp_path):
         assert light["shortage_cost_musd_pv"] == pytest.approx(
             full["shortage_cost_musd_pv"], abs=1e-6
         )
+
+
+def test_a_solve_that_is_not_optimal_is_no_range_end(tmp_path):
+    """ranges.csv takes a bound only from an optimal solve: a time-limited max is blank, with
+    its status beside it, while the optimal min stays."""
+    import pandas as pd
+
+    from allycap.studies.alternatives import ranges_table
+
+    plan = plan_alternatives(write(tmp_path), slack="0.1", by="region", plans=False)
+    rows = [
+        {
+            "quantity": "A",
+            "slack": 0.1,
+            "sense": "min",
+            "status": "optimal",
+            "value": 0.0,
+            "plan": "",
+        },
+        {
+            "quantity": "A",
+            "slack": 0.1,
+            "sense": "max",
+            "status": "time_limit",
+            "value": 80.0,
+            "plan": "plans/x",
+        },
+    ]
+    table = ranges_table(plan, {"status": "optimal", "values": [50.0, 50.0]}, pd.DataFrame(rows))
+    a = table[table["quantity"] == "A"].iloc[0]
+    assert a["min"] == 0.0 and a["min_status"] == "optimal"
+    assert pd.isna(a["max"]) and a["max_status"] == "time_limit" and a["max_plan"] == ""
+    b = table[table["quantity"] == "B"].iloc[0]
+    assert pd.isna(b["min"]) and pd.isna(b["max"])  # never solved: no range
+    assert b["min_status"] == "not solved"

@@ -726,7 +726,13 @@ def ranges_table(plan: AltPlan, optimum: dict, solves):
             }
             for sense in SENSES:
                 found = index.get((q.name, slack, sense))
-                status = found.status if found is not None else optimum.get("status", "")
+                # no solve: the least-cost solve failed (its status), or it never ran
+                fallback = optimum.get("status", "")
+                status = (
+                    found.status
+                    if found is not None
+                    else (fallback if fallback != "optimal" else "not solved")
+                )
                 good = found is not None and status == "optimal"
                 row[sense] = found.value if good else math.nan
                 row[f"{sense}_status"] = status
