@@ -702,6 +702,14 @@ def alternatives(
     plans: Annotated[
         bool, typer.Option("--plans/--no-plans", help="write a run folder for every extreme")
     ] = True,
+    spores: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="also N diverse alternatives per slack (SPORES): each moves away from the "
+            "capacity built by the plans before it (spores.csv)",
+        ),
+    ] = 0,
     out: Annotated[Path | None, typer.Option(help="folder; default outputs/alternatives")] = None,
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
@@ -738,11 +746,14 @@ def alternatives(
             keep_shortfall,
             plans,
             options,
+            spores,
         )
-        n = len(plan.items())
+        n = len(plan.items()) + spores * len(plan.slacks)
         typer.echo(
             f"alternatives: {len(plan.quantities)} quantities"
-            f" x {len(plan.slacks)} slack(s) x min/max = {n} solve(s) after the least-cost one, "
+            f" x {len(plan.slacks)} slack(s) x min/max"
+            + (f" + {spores} SPORES x {len(plan.slacks)} slack(s)" if spores else "")
+            + f" = {n} solve(s) after the least-cost one, "
             "re-solving one persistent HiGHS model",
             err=quiet,
         )
@@ -757,11 +768,17 @@ def alternatives(
         typer.echo(format_ranges(result.ranges))
     counts = result.solves["status"].value_counts()
     detail = ", ".join(f"{k} {v}" for k, v in counts.items())
+    extra = ""
+    spored = result.spores
+    if spored is not None:
+        found = int(((spored["spore"] > 0) & (spored["status"] == "optimal")).sum())
+        extra = f" and spores.csv ({found} of {spores * len(plan.slacks)} spore(s) optimal)"
     typer.echo(
         f"least cost {optimum['objective_musd_pv']:,.1f} M$ (PV); wrote {target}/ranges.csv: "
-        f"{n} solve(s) ({detail}) in {result.seconds:.1f} s"
+        f"{len(result.solves)} range solve(s) ({detail}){extra} in {result.seconds:.1f} s"
     )
-    if any(s != "optimal" for s in result.solves["status"]):
+    spores_bad = spored is not None and (spored["status"] != "optimal").any()
+    if spores_bad or any(s != "optimal" for s in result.solves["status"]):
         typer.echo(
             "some solves did not end optimal: their range ends are blank in ranges.csv "
             "(solves.csv says why).",

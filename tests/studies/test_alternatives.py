@@ -327,3 +327,19 @@ def test_a_solve_that_is_not_optimal_is_no_range_end(tmp_path):
     b = table[table["quantity"] == "B"].iloc[0]
     assert pd.isna(b["min"]) and pd.isna(b["max"])  # never solved: no range
     assert b["min_status"] == "not solved"
+
+
+def test_spores_move_away_from_the_capacity_used_before(tmp_path):
+    """SPORES on the tie (A and B cost the same) at slack 0: spore 0 is the least-cost plan,
+    which builds the 100 t/yr in one region; spore 1 gives that region's plant weight 1 and the
+    other 0, so it builds all 100 in the other region at the same cost (20 M$); spore 2 weighs
+    both plants 1, so any split of 100 costs 100 in weight and 20 M$: its total is 100."""
+    plan = plan_alternatives(write(tmp_path), slack="0", by="region", plans=False, spores=2)
+    result = run_alternatives(plan)
+    spores = result.spores.set_index("spore")
+    assert list(spores["status"]) == ["optimal"] * 3
+    a0, b0 = spores.loc[0, "A"], spores.loc[0, "B"]
+    assert sorted([a0, b0]) == pytest.approx([0.0, 100.0], abs=1e-6)
+    assert (spores.loc[1, "A"], spores.loc[1, "B"]) == pytest.approx((b0, a0), abs=1e-6)
+    assert spores.loc[2, "A"] + spores.loc[2, "B"] == pytest.approx(100.0)
+    assert (spores["objective_musd_pv"] <= 20.0 * (1 + 1e-9)).all()

@@ -81,6 +81,7 @@ class AltPlan:
     keep_shortfall: bool = True
     years: tuple[int, ...] | None = None
     plans: bool = True  # write a run folder for each extreme
+    spores: int = 0  # SPORES: this many diverse alternatives per slack after the least-cost plan
     options: SolveOptions = SolveOptions()
 
     def items(self) -> list[tuple[int, int, str]]:
@@ -100,6 +101,7 @@ class AltResult:
     optimum: dict  # the least-cost plan: status, accounts, caps
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)
+    spores: Any = None  # pandas.DataFrame, one row per slack and spore (with plan.spores)
 
 
 # --- parsing ---------------------------------------------------------------------------------
@@ -234,6 +236,7 @@ def plan_alternatives(
     keep_shortfall: bool = True,
     plans: bool = True,
     options: SolveOptions | None = None,
+    spores: int = 0,
 ) -> AltPlan:
     """Check the options against the inputs and list the quantities (raises StudyError,
     InputError). Quantities without any decision variable (a region and stage with no
@@ -242,6 +245,10 @@ def plan_alternatives(
     from allycap.studies.cases import prepare_case
 
     slacks = parse_slacks(slack)
+    if spores < 0:
+        raise StudyError(
+            f"--spores {spores}: give a number of alternatives >= 0. Fix: e.g. --spores 5."
+        )
     keys = parse_by(by)
     scenarios = [str(Path(s).resolve()) for s in scenarios or []]
     overrides = list(overrides or [])
@@ -315,6 +322,7 @@ def plan_alternatives(
         keep_shortfall,
         chosen_years,
         plans,
+        spores,
         options,
     )
 
@@ -460,6 +468,17 @@ class Session:
             values=[_tidy(pyo.value(e)) for e in self.exprs],
         )
         self.cost = cost
+        if plan.spores:
+            from pyomo.core.expr.visitor import identify_variables
+
+            read = {id(v): v for e in self.exprs for v in identify_variables(e)}
+            read.update({id(v): v for v in m.new.values()})
+            self.optimum_values = [(v, v.value) for v in read.values()]
+            self.optimum_built = {
+                f: sum(m.new[f, v].value or 0.0 for v in vint.decisions)
+                for f, vint in data.vintages.items()
+                if vint.decisions
+            }
         self._add_alternative_rows(shortage)
 
     def _add_alternative_rows(self, shortage: float) -> None:
@@ -482,9 +501,16 @@ class Session:
             m.alt_shortage_cap = pyo.Param(mutable=True, initialize=self.shortage_cap)
             m.alt_shortage = pyo.Constraint(expr=expr <= m.alt_shortage_cap)
             rows.append(m.alt_shortage)
-        m.alt_objective = pyo.Objective(
-            expr=sum(m.alt_weight[i] * e for i, e in enumerate(self.exprs)), sense=pyo.minimize
-        )
+        objective = sum(m.alt_weight[i] * e for i, e in enumerate(self.exprs))
+        if plan.spores:
+            # SPORES: a weight on each candidate's new capacity, summed over its decisions
+            self.spore_facilities = [f for f, vint in data.vintages.items() if vint.decisions]
+            m.spore_weight = pyo.Param(self.spore_facilities, mutable=True, initialize=0.0)
+            objective = objective + sum(
+                m.spore_weight[f] * sum(m.new[f, v] for v in data.vintages[f].decisions)
+                for f in self.spore_facilities
+            )
+        m.alt_objective = pyo.Objective(expr=objective, sense=pyo.minimize)
         m.total_cost.deactivate()  # still evaluated for each plan's cost; no longer minimized
         # Without plan folders a solve loads only the variables its row reads: the quantity's,
         # and the shortage terms' when no shortage row reports that account. The plan's cost
@@ -506,6 +532,11 @@ class Session:
         self.watched = [
             list(identify_variables(e, include_fixed=False)) + extra for e in self.exprs
         ]
+        if plan.spores:
+            found = {id(v): v for group in self.watched for v in group}
+            found.update({id(v): v for v in m.new.values()})
+            found.update({id(v): v for _, v in self.short_terms})
+            self.spore_watched = list(found.values())
         bridge.add_rows(self.opt, rows, [m.alt_cost_cap, *m.alt_weight.values()])
         bridge.set_objective(self.opt, m.alt_objective)
         # the least-cost basis is primal feasible for every alternative (the least-cost plan
@@ -525,6 +556,9 @@ class Session:
         for i in m.alt_weight:
             m.alt_weight[i] = 0.0
         m.alt_weight[qi] = 1.0 if sense == "min" else -1.0
+        if plan.spores:
+            for f in self.spore_facilities:
+                m.spore_weight[f] = 0.0
         m.alt_cost_cap = cost_cap(self.cost, slack)
         bridge.restart_from(self.opt, self.basis)
         load = None if plans_dir is not None else self.watched[qi]
@@ -569,6 +603,90 @@ class Session:
                 row["plan"] = str(Path("plans") / folder.relative_to(plans_dir))
         return row
 
+    def spores(self, si: int, plans_dir: Path | None) -> list[dict]:
+        """SPORES at slack `si`: the least-cost plan is spore 0; spore k minimizes
+        sum_f w_f * (new capacity of candidate f, summed over decisions) under the caps, where
+        w_f counts the spores before k that built f (the integer weighting of Lombardi et al.,
+        2020): each spore moves away from the capacity the ones before it used. A spore that
+        does not end optimal ends the series (the next ones would be weighted by it)."""
+        import pyomo.environ as pyo
+
+        from allycap import highs_bridge as bridge
+        from allycap.solve import solve_model
+
+        m, data, plan = self.m, self.data, self.plan
+        slack = plan.slacks[si]
+
+        def built() -> dict[str, float]:
+            return {
+                f: sum(m.new[f, v].value or 0.0 for v in data.vintages[f].decisions)
+                for f in self.spore_facilities
+            }
+
+        def row_of(k: int, status: str, cost, shortage, used: dict, where: str) -> dict:
+            row: dict[str, Any] = {"slack": slack, "spore": k, "status": status}
+            row["objective_musd_pv"] = cost
+            row["shortage_cost_musd_pv"] = shortage
+            row["new_capacity_t"] = sum(used.values()) if used else math.nan
+            row["facilities_built"] = sum(1 for q in used.values() if q > 1e-6)
+            for q, e in zip(plan.quantities, self.exprs, strict=True):
+                row[q.name] = _tidy(pyo.value(e)) if status == "optimal" else math.nan
+            row["plan"] = where
+            return row
+
+        previous = self.optimum_built
+        weights = dict.fromkeys(self.spore_facilities, 0.0)
+        self._restore_optimum()
+        rows = [
+            row_of(
+                0,
+                "optimal",
+                self.cost,
+                self.optimum["shortage_cost_musd_pv"],
+                previous,
+                "plans/optimum" if plans_dir is not None else "",
+            )
+        ]
+        for i in m.alt_weight:
+            m.alt_weight[i] = 0.0
+        m.alt_cost_cap = cost_cap(self.cost, slack)
+        load = None if plans_dir is not None else self.spore_watched
+        for k in range(1, plan.spores + 1):
+            for f in self.spore_facilities:
+                weights[f] += 1.0 if previous.get(f, 0.0) > 1e-6 else 0.0
+                m.spore_weight[f] = weights[f]
+            bridge.restart_from(self.opt, self.basis)
+            outcome = solve_model(
+                m,
+                plan.options,
+                solver=self.opt,
+                health=False,
+                params_only=True,
+                load=load,
+                duals=False,
+            )
+            if outcome.status != "optimal":
+                rows.append(row_of(k, outcome.status, math.nan, math.nan, {}, ""))
+                break
+            if load is None:
+                cost = float(outcome.objective)
+            else:
+                cost = bridge.row_activity(self.opt, m.alt_cost) + self.cost_constant
+            shortage = sum(c * (v.value or 0.0) for c, v in self.short_terms)
+            previous = built()
+            where = ""
+            if plans_dir is not None:
+                folder = plans_dir / f"slack-{slack:g}" / f"spore-{k}"
+                self.write_plan(folder, outcome, None, slack, f"spore {k}")
+                where = str(Path("plans") / folder.relative_to(plans_dir))
+            rows.append(row_of(k, "optimal", cost, shortage, previous, where))
+        return rows
+
+    def _restore_optimum(self) -> None:
+        """Put the least-cost values of the variables a spore row reads back into the model."""
+        for var, value in self.optimum_values:
+            var.set_value(value, skip_validation=True)
+
     def write_plan(self, folder: Path, outcome, q: Quantity | None, slack, sense) -> None:
         """A run folder for the plan just solved (compare, stress and report read it)."""
         from allycap.results import extract
@@ -584,10 +702,14 @@ class Session:
             "sense": sense,
             "slack": slack,
             "least_cost_musd_pv": self.cost,
-            "cost_cap_musd_pv": None if q is None else cost_cap(self.cost, slack),
+            "cost_cap_musd_pv": None if not sense else cost_cap(self.cost, slack),
             "shortage_cap_musd_pv": self.shortage_cap,
             "note": (
                 "the least-cost plan"
+                if not sense
+                else f"a near-optimal alternative ({sense}, SPORES): moves away from the "
+                f"capacity of the spores before it at a cost at most {slack:.4g} above the "
+                "least cost; its duals are not prices (not written)"
                 if q is None
                 else f"a near-optimal alternative: {sense}imizes {q.name} at a cost at most "
                 f"{slack:.4g} above the least cost; its duals are not prices (not written)"
@@ -631,6 +753,12 @@ def _chunk(plan: AltPlan, items: list[int], plans_dir: str | None, first: bool, 
         out["rows"].append({"item": i, **session.solve(qi, si, sense, folder)})
         if progress:
             progress(1)
+    if first and plan.spores:
+        out["spores"] = []
+        for si in range(len(plan.slacks)):
+            out["spores"].extend(session.spores(si, folder))
+            if progress:
+                progress(plan.spores)
     return out
 
 
@@ -658,6 +786,7 @@ def run_alternatives(
         done = (lambda i: progress(len(pieces[i]))) if progress else None
         parts = run_batch(tasks, batch.workers, batch.scheduler, done)
     optimum = parts[0]["optimum"]
+    spores = pd.DataFrame(parts[0]["spores"]) if parts[0].get("spores") else None
     rows = [row for part in parts for row in part["rows"]]
     solves = pd.DataFrame(rows, columns=SOLVE_COLUMNS if not rows else None)
     if len(solves):
@@ -667,7 +796,7 @@ def run_alternatives(
     if len(solves):
         timings["alternatives_solves"] = float(solves["seconds"].sum())
         timings["alternatives_solve_mean"] = float(solves["seconds"].mean())
-    return AltResult(ranges_table(plan, optimum, solves), solves, optimum, seconds, timings)
+    return AltResult(ranges_table(plan, optimum, solves), solves, optimum, seconds, timings, spores)
 
 
 SOLVE_COLUMNS = [
@@ -770,7 +899,10 @@ def study(
             result = run_alternatives(plan, batch, progress, tmp / "plans")
             if result.optimum["status"] != "optimal":
                 raise _NoOptimum
-            for name, frame in (("ranges.csv", result.ranges), ("solves.csv", result.solves)):
+            tables = [("ranges.csv", result.ranges), ("solves.csv", result.solves)]
+            if result.spores is not None:
+                tables.append(("spores.csv", result.spores))
+            for name, frame in tables:
                 frame.to_csv(tmp / name, index=False, float_format="%.9g", lineterminator="\n")
             write_json(tmp / "summary.json", summary_payload(plan, result))
             manifest = {
@@ -802,6 +934,7 @@ def summary_payload(plan: AltPlan, result: AltResult) -> dict:
         "slacks": list(plan.slacks),
         "cost_caps_musd_pv": {f"{s:g}": cost_cap(cost, s) for s in plan.slacks},
         "keep_shortfall": plan.keep_shortfall,
+        "spores": plan.spores,
         "years": list(plan.years) if plan.years else None,
         "years_are": "decision years (capacity), delivery years (clean share)",
         "quantities": [
