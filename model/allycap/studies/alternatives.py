@@ -33,6 +33,12 @@ so workers each taking a share of the solves give the serial result.
 
 A sub-solve that does not end optimal is recorded with its status and never reported as a range
 end: its column is blank in ranges.csv.
+
+SPORES (`spores` > 0): for each slack, spore 0 is the least-cost plan and spore k minimizes
+sum_f w_f * (new capacity of candidate f, summed over its decisions) under the same caps, w_f
+the number of spores before k that built f (the integer weighting of Calliope's SPORES): a
+menu of portfolios that differ, each within the slack. The weights are mutable parameters of
+the same objective; the spores of a slack run in order in the first worker.
 """
 
 from __future__ import annotations
