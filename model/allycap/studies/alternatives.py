@@ -789,8 +789,12 @@ def run_alternatives(
         workers = batch.workers or cluster_workers(batch.scheduler)
         pieces = chunks(range(n), workers)
         tasks = [(_chunk, (plan, piece, where, k == 0)) for k, piece in enumerate(pieces)]
-        done = (lambda i: progress(len(pieces[i]))) if progress else None
-        parts = run_batch(tasks, batch.workers, batch.scheduler, done)
+        spored = plan.spores * len(plan.slacks)  # the first task also runs the spores
+
+        def done(i: int) -> None:
+            progress(len(pieces[i]) + (spored if i == 0 else 0))
+
+        parts = run_batch(tasks, batch.workers, batch.scheduler, done if progress else None)
     optimum = parts[0]["optimum"]
     spores = pd.DataFrame(parts[0]["spores"]) if parts[0].get("spores") else None
     rows = [row for part in parts for row in part["rows"]]
