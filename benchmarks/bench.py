@@ -11,6 +11,11 @@ On the default inputs it also times a 21-point sweep of an allied clean share (0
 price of independence curve; `allycap sweep`, one persistent HiGHS model) against one solve,
 and checks the sweep's objectives against fresh single solves.
 
+It also times `allycap alternatives` on the default inputs: the ranges of new capacity of the 8
+allied regions x 5 stages at 1% slack (a min and a max per region and stage with a candidate
+facility; pairs without one have no decision to range), on one persistent HiGHS model, as a
+multiple of one full solve (target <= 15x). `--alternatives-only` runs just that.
+
 Each measurement runs in a fresh process, so peak memory (max RSS) is that run's alone.
 """
 
@@ -141,6 +146,52 @@ print(json.dumps({{"one": one, "sweep": sweep, "optimal": optimal, "points": len
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def alternatives_ratio(slack: str = "0.01") -> dict:
+    """In one fresh process: one full pipeline run of the default inputs, then
+    allycap.studies.alternatives at `slack` for new capacity per allied region and stage (no
+    plan folders written): build, least-cost solve, and a min and a max per quantity."""
+    code = f"""
+import json, time
+import allycap.formulation.build, allycap.results, allycap.solve  # imports outside the timing
+from allycap.run import run
+from allycap.studies.alternatives import plan_alternatives, run_alternatives
+base = {str(ROOT / "inputs" / "base.yaml")!r}
+started = time.perf_counter()
+r = run(base)
+one = time.perf_counter() - started
+highs = r.timings["highs"]
+started = time.perf_counter()
+plan = plan_alternatives(base, slack={slack!r}, plans=False)
+result = run_alternatives(plan)
+total = time.perf_counter() - started
+solves = result.solves
+print(json.dumps({{"one": one, "highs": highs, "total": total, "solves": len(solves),
+                  "quantities": len(plan.quantities),
+                  "optimal": int((solves["status"] == "optimal").sum()),
+                  "mean_solve": float(solves["seconds"].mean()),
+                  "optimum_solve": result.timings["optimum_solve"]}}))
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if proc.returncode:
+        raise SystemExit(proc.stderr)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def print_alternatives() -> None:
+    a = alternatives_ratio()
+    print(
+        f"alternatives, 1% slack:              {a['quantities']} allied region-stage pairs with "
+        f"a candidate, {a['solves']} solves ({a['optimal']} optimal) in {a['total']:.1f} s "
+        f"(build and least-cost solve included) vs {a['one']:.2f} s for one full pipeline "
+        f"run: ratio {a['total'] / a['one']:.1f} (target <= 15)"
+    )
+    print(
+        f"alternatives, per solve:             {a['mean_solve']:.2f} s mean re-solve from the "
+        f"least-cost basis vs {a['optimum_solve']:.2f} s for the least-cost solve "
+        f"({a['mean_solve'] / a['optimum_solve']:.2f} x)"
+    )
+
+
 def wall(cmd: list[str], repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -173,7 +224,15 @@ def main() -> None:
         action="store_true",
         help="check every sweep point against a fresh solve (not only 3)",
     )
+    parser.add_argument(
+        "--alternatives-only",
+        action="store_true",
+        help="only time `allycap alternatives` on the default inputs (80 solves at most)",
+    )
     args = parser.parse_args()
+    if args.alternatives_only:
+        print_alternatives()
+        return
     sizes = args.sizes or (QUICK_SIZES if args.quick else DEFAULT_SIZES)
     allycap = str(Path(sys.executable).parent / "allycap")
 
@@ -213,6 +272,7 @@ def main() -> None:
             f"sweep vs fresh single solves:        largest relative objective difference "
             f"{s['max_rel_diff']:.1e} over {s['checked']} point(s)"
         )
+        print_alternatives()
     print()
     header = (
         f"{'instance':<14}{'vars':>9}{'cons':>9}{'nnz':>10}{'load':>7}{'build':>7}"

@@ -127,3 +127,29 @@ def test_version_prints_nothing_in_a_fresh_process():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.strip().startswith("v=") and proc.stdout.count("\n") == 1, proc.stdout
     assert "HiGHS" not in proc.stdout + proc.stderr
+
+
+def test_rows_and_an_objective_added_to_a_loaded_model_follow_their_parameters() -> None:
+    """`alternatives`' calls: after the least-cost solve (x = 3, y = 0, cost 3), add the cap
+    x + 2y <= c (c mutable) and the objective max y (as min -w y, w mutable), solve from the
+    old basis (extended with the new row basic) with the primal simplex. With c = 4 the most y
+    is 1 (x = 2, y = 1: cost 4); with c = 5, y = 2; parameter-only re-solves see both."""
+    m = tiny()
+    first = solve_model(m, SolveOptions(), health=False)
+    opt = first.solver
+    start = bridge.basis(opt)
+    m.c = pyo.Param(initialize=4.0, mutable=True)
+    m.w = pyo.Param(initialize=1.0, mutable=True)
+    m.cost_cap = pyo.Constraint(expr=m.x + 2 * m.y <= m.c)
+    m.alt = pyo.Objective(expr=-m.w * m.y)
+    m.total_cost.deactivate()
+    bridge.add_rows(opt, [m.cost_cap], [m.c, m.w])
+    bridge.set_objective(opt, m.alt)
+    bridge.prefer_primal_simplex(opt)
+    for cap, most in ((4.0, 1.0), (5.0, 2.0)):
+        m.c = cap
+        bridge.restart_from(opt, start)
+        out = solve_model(m, SolveOptions(), solver=opt, health=False, params_only=True)
+        assert out.status == "optimal"
+        assert m.y.value == pytest.approx(most)
+        assert pyo.value(m.total_cost) == pytest.approx(cap)

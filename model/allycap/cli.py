@@ -658,6 +658,138 @@ def sweep(
 
 
 @app.command()
+def alternatives(
+    input: InputArg = DEFAULT_INPUT,
+    scenario: ScenarioOpt = None,
+    set_: SetOpt = None,
+    slack: Annotated[
+        str,
+        typer.Option(help="cost slacks over the least cost, e.g. 0.01,0.05 (or 1%,5%); each >= 0"),
+    ] = "0.01",
+    by: Annotated[
+        str | None,
+        typer.Option(
+            help="new capacity ranged per region,stage (default), region, stage, or none "
+            "(regions: bloc allied, else all outside the restricted origins)"
+        ),
+    ] = None,
+    years: Annotated[
+        str | None,
+        typer.Option(
+            help="only these model years: decision years of new capacity, delivery years of a "
+            "clean share, e.g. 2025,2026,2027"
+        ),
+    ] = None,
+    group: Annotated[
+        list[str] | None,
+        typer.Option(
+            help='a named quantity "NAME=REGIONS:STAGES" (joined by +, * for all), e.g. '
+            '"North America separation=CAN+USA:separation"; repeatable'
+        ),
+    ] = None,
+    clean_share: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="the clean share of a min_clean_share rule's group: RULE or RULE:GROUP; repeatable"
+        ),
+    ] = None,
+    keep_shortfall: Annotated[
+        bool,
+        typer.Option(
+            "--keep-shortfall/--allow-shortfall",
+            help="cap the shortage account at the least-cost plan's, so an alternative cannot "
+            "buy flexibility with unmet demand (default on)",
+        ),
+    ] = True,
+    plans: Annotated[
+        bool, typer.Option("--plans/--no-plans", help="write a run folder for every extreme")
+    ] = True,
+    spores: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="also N diverse alternatives per slack (SPORES): each moves away from the "
+            "capacity built by the plans before it (spores.csv)",
+        ),
+    ] = 0,
+    out: Annotated[Path | None, typer.Option(help="folder; default outputs/alternatives")] = None,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    strict: StrictOpt = None,
+    time_limit: Annotated[float | None, typer.Option(help="HiGHS time limit per solve")] = None,
+    threads: Annotated[int, typer.Option(min=1, help="HiGHS threads (fixed for determinism)")] = 1,
+    quiet: StudyQuietOpt = False,
+) -> None:
+    """Near-optimal ranges: each quantity's min and max within a cost slack (ranges.csv).
+
+    Plans that cost at most (1 + slack) x the least cost; a run folder per extreme under
+    plans/."""
+    from allycap.options import BatchOptions, SolveOptions
+    from allycap.studies.alternatives import default_folder, format_ranges, plan_alternatives
+    from allycap.studies.alternatives import study as run_study
+
+    _check_time_limit(time_limit)
+    _check_scheduler(scheduler)
+    options = SolveOptions(strict, time_limit, threads)
+    batch = BatchOptions(workers, scheduler)
+    target = out or default_folder()
+    with _output_errors():
+        _check_out(target)
+    with _study_errors():
+        plan = plan_alternatives(
+            input,
+            scenario,
+            set_,
+            slack,
+            by,
+            years,
+            group,
+            clean_share,
+            keep_shortfall,
+            plans,
+            options,
+            spores,
+        )
+        n = len(plan.items()) + spores * len(plan.slacks)
+        typer.echo(
+            f"alternatives: {len(plan.quantities)} quantities"
+            f" x {len(plan.slacks)} slack(s) x min/max"
+            + (f" + {spores} SPORES x {len(plan.slacks)} slack(s)" if spores else "")
+            + f" = {n} solve(s) after the least-cost one, "
+            "re-solving one persistent HiGHS model",
+            err=quiet,
+        )
+        with _progress(n, "solving", quiet) as step, _output_errors(exit_code=1):
+            result = run_study(target, plan, batch, step)
+    optimum = result.optimum
+    if optimum["status"] != "optimal":
+        typer.echo(f"{optimum['status']}: {optimum.get('message', '')}", err=True)
+        typer.echo("No folder was written: without a least-cost plan there is no cap.", err=True)
+        raise typer.Exit(1)
+    if not quiet:
+        typer.echo(format_ranges(result.ranges))
+    counts = result.solves["status"].value_counts()
+    detail = ", ".join(f"{k} {v}" for k, v in counts.items())
+    extra = ""
+    spored = result.spores
+    if spored is not None:
+        found = int(((spored["spore"] > 0) & (spored["status"] == "optimal")).sum())
+        extra = f" and spores.csv ({found} of {spores * len(plan.slacks)} spore(s) optimal)"
+    typer.echo(
+        f"least cost {optimum['objective_musd_pv']:,.1f} M$ (PV); wrote {target}/ranges.csv: "
+        f"{len(result.solves)} range solve(s) ({detail}){extra} in {result.seconds:.1f} s"
+    )
+    spores_bad = spored is not None and (spored["status"] != "optimal").any()
+    if spores_bad or any(s != "optimal" for s in result.solves["status"]):
+        typer.echo(
+            "some solves did not end optimal: their range ends are blank in ranges.csv "
+            "(solves.csv says why).",
+            err=True,
+        )
+        raise typer.Exit(1)
+
+
+@app.command()
 def stress(
     run_dir: Annotated[Path, typer.Argument(help="run folder whose investments are fixed")],
     scenario: Annotated[

@@ -75,7 +75,7 @@ def solve_model(
 
     `options`: time limit and threads (`SolveOptions`; the keywords `time_limit=` and
     `threads=` are accepted too). `solver`: a persistent interface to re-solve on (the sweep's
-    points, the coming near-optimal alternatives); `params_only`: only mutable parameters
+    points, the near-optimal alternatives); `params_only`: only mutable parameters
     changed since its last solve. `health`: read the LP's numerical ranges first.
     `load`: the variables to load (None: all, and the objective is `model.total_cost`
     evaluated; a list: only those, and the objective is HiGHS's own value). `duals`: all duals
