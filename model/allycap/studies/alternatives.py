@@ -550,12 +550,28 @@ class Session:
         bridge.prefer_primal_simplex(self.opt)
         self.timings["add_rows"] = time.perf_counter() - t
 
+    def _resolve(self, load):
+        """Re-solve the persistent model from the least-cost basis (only parameters changed),
+        loading `load` variables (None: all of them)."""
+        from allycap import highs_bridge as bridge
+        from allycap.solve import solve_model
+
+        bridge.restart_from(self.opt, self.basis)
+        return solve_model(
+            self.m,
+            self.plan.options,
+            solver=self.opt,
+            health=False,
+            params_only=True,
+            load=load,
+            duals=False,
+        )
+
     def solve(self, qi: int, si: int, sense: str, plans_dir: Path | None) -> dict:
         """min or max quantity `qi` under slack `si`: one row of the solves table."""
         import pyomo.environ as pyo
 
         from allycap import highs_bridge as bridge
-        from allycap.solve import solve_model
 
         m, plan = self.m, self.plan
         q, slack = plan.quantities[qi], plan.slacks[si]
@@ -566,17 +582,8 @@ class Session:
             for f in self.spore_facilities:
                 m.spore_weight[f] = 0.0
         m.alt_cost_cap = cost_cap(self.cost, slack)
-        bridge.restart_from(self.opt, self.basis)
         load = None if plans_dir is not None else self.watched[qi]
-        outcome = solve_model(
-            m,
-            plan.options,
-            solver=self.opt,
-            health=False,
-            params_only=True,
-            load=load,
-            duals=False,
-        )
+        outcome = self._resolve(load)
         self.last = outcome  # the plan just solved (tests extract it to check invariants)
         row: dict[str, Any] = {
             "quantity": q.name,
@@ -618,7 +625,6 @@ class Session:
         import pyomo.environ as pyo
 
         from allycap import highs_bridge as bridge
-        from allycap.solve import solve_model
 
         m, data, plan = self.m, self.data, self.plan
         slack = plan.slacks[si]
@@ -661,16 +667,7 @@ class Session:
             for f in self.spore_facilities:
                 weights[f] += 1.0 if previous.get(f, 0.0) > 1e-6 else 0.0
                 m.spore_weight[f] = weights[f]
-            bridge.restart_from(self.opt, self.basis)
-            outcome = solve_model(
-                m,
-                plan.options,
-                solver=self.opt,
-                health=False,
-                params_only=True,
-                load=load,
-                duals=False,
-            )
+            outcome = self._resolve(load)
             if outcome.status != "optimal":
                 rows.append(row_of(k, outcome.status, math.nan, math.nan, {}, ""))
                 break
